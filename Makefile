@@ -1,0 +1,33 @@
+# Two set-up commands, both safe on a fresh machine with Python 3.11+ and make:
+#   make validate   create the environment if missing, validate, print the report
+#   make test       create the environment if missing, run the tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: validate test refresh check-generated benchmark clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+validate: $(STAMP)
+	$(BIN)/sifc validate
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+refresh: $(STAMP)
+	$(BIN)/sifc refresh
+
+check-generated: $(STAMP)
+	$(BIN)/sifc refresh --check
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/validate.py
+
+clean:
+	rm -rf build dist .pytest_cache

@@ -1,0 +1,178 @@
+"""Findings: one located problem each, merged across validators into a report."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+ERROR, WARNING = "error", "warning"
+LAYERS = ("frictionless", "pandera", "gx")
+
+
+@dataclass
+class Finding:
+    file: str  # path relative to the package root, e.g. data/people.csv
+    line: int | None  # the line an editor shows (header = 1); None for the whole file
+    column: str | None
+    rule: str
+    message: str
+    value: str | None = None
+    severity: str = ERROR
+    layers: list[str] = field(default_factory=list)
+    table: str | None = None
+
+    def key(self) -> tuple:
+        return (self.file, self.line, self.column, self.rule, self.value)
+
+    def location(self) -> str:
+        out = self.file
+        if self.line is not None:
+            out += f":{self.line}"
+            if self.column:
+                out += f":{self.column}"
+        elif self.column:
+            out += f":{self.column}"
+        return out
+
+    def text(self) -> str:
+        s = f"{self.location()}: {self.rule}: {self.message}"
+        if self.value is not None:
+            s += f" (value: {show(self.value)})"
+        if self.severity != ERROR:
+            s = f"{s} [{self.severity}]"
+        return s
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column, "rule": self.rule,
+                "message": self.message, "value": self.value, "severity": self.severity,
+                "layers": self.layers, "table": self.table}
+
+
+def show(value: str, limit: int = 80) -> str:
+    """A value as it can be printed on one line: control and invisible
+    characters escaped, long values cut."""
+    text = value if isinstance(value, str) else str(value)
+    out = []
+    for ch in text:
+        if ch in "\t\r\n" or ord(ch) < 0x20 or ch in INVISIBLE:
+            out.append(f"\\u{ord(ch):04x}" if ch not in "\t\r\n" else {"\t": "\\t", "\r": "\\r", "\n": "\\n"}[ch])
+        else:
+            out.append(ch)
+    s = "".join(out)
+    return repr(s[:limit] + "…" if len(s) > limit else s)
+
+
+INVISIBLE = set("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+                "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+                "\u3164\ufeff\uffa0")
+
+
+def line_sort_key(f: Finding) -> tuple:
+    return (f.file, f.line if f.line is not None else 0, f.column or "", f.rule, f.value or "")
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    #: layers that ran; a skipped layer is absent
+    layers_run: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, layer: str, findings) -> None:
+        """Merge one layer's findings: the same problem reported by two
+        layers becomes one finding that names both."""
+        index = {f.key(): f for f in self.findings}
+        for f in findings:
+            existing = index.get(f.key())
+            if existing is not None:
+                if layer not in existing.layers:
+                    existing.layers.append(layer)
+                continue
+            f.layers = [layer]
+            self.findings.append(f)
+            index[f.key()] = f
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def sorted(self) -> list[Finding]:
+        return sorted(self.findings, key=line_sort_key)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per table, per layer: how many findings that layer reported."""
+        out: dict[str, Counter] = {}
+        for f in self.findings:
+            c = out.setdefault(f.table or f.file, Counter())
+            for layer in f.layers:
+                c[layer] += 1
+        return {t: dict(c) for t, c in sorted(out.items())}
+
+    def summary_line(self) -> str:
+        e, w = len(self.errors), len(self.warnings)
+        verdict = "valid" if self.ok else "INVALID"
+        return (f"{verdict}: {e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)} "
+                f"in {len(self.tables)} tables (layers run: {', '.join(self.layers_run) or 'none'})")
+
+    def to_text(self) -> str:
+        lines = [f.text() for f in self.sorted()]
+        if lines:
+            lines.append("")
+        counts = self.counts()
+        if counts:
+            lines.append("findings per table and layer:")
+            width = max(len(t) for t in counts)
+            for table, c in counts.items():
+                parts = ", ".join(f"{layer} {c.get(layer, 0)}" for layer in self.layers_run)
+                lines.append(f"  {table:<{width}}  {parts}")
+        lines.extend(self.notes)
+        lines.append(self.summary_line())
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> str:
+        return json.dumps({"valid": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
+                           "layers_run": self.layers_run, "tables": self.tables,
+                           "counts": self.counts(), "notes": self.notes,
+                           "findings": [f.as_dict() for f in self.sorted()]},
+                          ensure_ascii=False, indent=2) + "\n"
+
+    def to_github(self) -> str:
+        out = []
+        for f in self.sorted():
+            kind = "error" if f.severity == ERROR else "warning"
+            props = [f"file={esc_prop(f.file)}"]
+            if f.line is not None:
+                props.append(f"line={f.line}")
+            props.append(f"title={esc_prop(f.rule + (' in ' + f.column if f.column else ''))}")
+            msg = f.message + (f" (value: {show(f.value)})" if f.value is not None else "")
+            out.append(f"::{kind} {','.join(props)}::{esc_data(msg)}")
+        out.append(self.summary_line())
+        return "\n".join(out) + "\n"
+
+    def to_markdown(self) -> str:
+        rows = ["### sifc validate", "", self.summary_line(), ""]
+        if self.findings:
+            rows += ["| file | line | column | rule | message | value | severity | layers |",
+                     "|---|---|---|---|---|---|---|---|"]
+            for f in self.sorted():
+                cells = [f.file, "" if f.line is None else str(f.line), f.column or "", f.rule, f.message,
+                         "" if f.value is None else show(f.value), f.severity, ", ".join(f.layers)]
+                rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+        return "\n".join(rows) + "\n"
+
+
+def esc_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def esc_prop(s: str) -> str:
+    return esc_data(s).replace(":", "%3A").replace(",", "%2C")

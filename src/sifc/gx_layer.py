@@ -1,0 +1,128 @@
+"""The Great Expectations layer: the suites in validation/ run on every
+table's CSV text, failures become located findings, and the Data Docs HTML
+report is written under build/. Only this module imports great_expectations."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .csvfile import RawTable
+from .findings import ERROR, WARNING, Finding
+from .package import DataPackage
+from .suites import read_suite
+
+RULE_OF_TYPE = {"expect_column_values_to_not_be_null": "required",
+                "expect_column_values_to_be_unique": "unique",
+                "expect_column_values_to_be_in_set": "enum",
+                "expect_column_values_to_match_regex": "pattern",
+                "expect_column_value_lengths_to_be_between": "max-length",
+                "expect_compound_columns_to_be_unique": "primary-key",
+                "expect_table_columns_to_match_ordered_list": "header",
+                "expect_table_row_count_to_be_between": "row-count"}
+
+
+def _quiet():
+    # No usage statistics leave the machine.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def run(package: DataPackage, raws: dict[str, RawTable], docs_dir: Path | None = None) -> list[Finding]:
+    _quiet()
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    if docs_dir is not None:
+        context.add_data_docs_site(site_name="sifc", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(Path(docs_dir).resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
+    source = context.data_sources.add_pandas("sifc")
+    found: list[Finding] = []
+    for name, raw in raws.items():
+        stored = read_suite(package.root, name)
+        if not stored.get("expectations"):
+            continue
+        suite = ExpectationSuite(name=name, expectations=[_expectation(e) for e in stored["expectations"]])
+        suite = context.suites.add(suite)
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+        definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        frame = raw.frame()
+        result = definition.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
+        for outcome in result.results:
+            if not outcome.success:
+                found += _findings(package, raw, frame, outcome)
+    if docs_dir is not None:
+        context.build_data_docs(site_names=["sifc"])
+    return found
+
+
+def _expectation(entry: dict):
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    impl = get_expectation_impl(entry["type"])
+    return impl(**entry["kwargs"], meta=entry.get("meta", {}), severity=entry.get("severity", "critical"))
+
+
+def _findings(package, raw: RawTable, frame: pd.DataFrame, outcome) -> list[Finding]:
+    config = outcome.expectation_config
+    meta = config.meta or {}
+    kwargs = config.kwargs
+    severity = ERROR if str(getattr(config.severity, "value", config.severity)).lower() == "critical" else WARNING
+    rule = meta.get("rule") or RULE_OF_TYPE.get(config.type, config.type)
+    schema = package.resource(raw.name).schema
+    column = kwargs.get("column") or meta.get("field")
+    result = outcome.result or {}
+    mostly = kwargs.get("mostly")
+
+    def one(line, col, message, value=None):
+        return Finding(raw.file, line, col, rule, message, value, severity, table=raw.name)
+
+    if config.type == "expect_table_row_count_to_be_between":
+        observed = result.get("observed_value")
+        bound = (f"at least {kwargs['min_value']}" if kwargs.get("min_value") is not None else "") + \
+                (f"at most {kwargs['max_value']}" if kwargs.get("max_value") is not None else "")
+        return [one(None, None, f"the table has {observed} rows; expected {bound} ({meta.get('why', '')})",
+                    str(observed))]
+    if config.type == "expect_table_columns_to_match_ordered_list":
+        return [one(1, None, "the columns differ from the schema's fields in order", ",".join(raw.header))]
+    if mostly is not None and mostly < 1:  # a completeness ratio: one finding for the column
+        share = 100 - float(result.get("unexpected_percent") or 0)
+        return [one(None, column, f"only {share:.0f}% of rows pass {config.type.replace('expect_column_', '')}; "
+                                  f"expected at least {mostly:.0%} ({meta.get('why', '')})")]
+    indices = result.get("unexpected_index_list") or []
+    indices = [i if isinstance(i, int) else i.get("index") for i in indices]
+    if rule in ("unique", "primary-key"):  # report repeats, not the first occurrence
+        cols = list(kwargs.get("column_list") or [column])
+        repeated = set(frame.index[frame.duplicated(subset=cols, keep="first")])
+        indices = [i for i in indices if i in repeated]
+    out = []
+    for i in indices:
+        value = frame.at[i, column] if column in frame.columns else None
+        out.append(one(raw.line_of(int(i)), column, _message(schema, rule, column, meta, config), value))
+    if not indices:
+        out.append(one(None, column, _message(schema, rule, column, meta, config)))
+    return out
+
+
+def _message(schema, rule: str, column: str | None, meta: dict, config) -> str:
+    """Schema-restating expectations word their findings like the other
+    layers, so one problem found by several validators is reported once."""
+    if meta.get("origin") == "schema" and column in schema.field_names:
+        from .frictionless_layer import constraint_message
+        from .load import type_message
+        field = schema.field(column)
+        if rule == "type":
+            return type_message(field)
+        if rule == "pattern" and field.item_pattern:
+            return f"each item must match {field.item_pattern}"
+        return constraint_message(field, rule)
+    if rule == "primary-key":
+        return f"repeats the key ({', '.join(config.kwargs.get('column_list', []))}) of a row above"
+    return meta.get("why") or config.type.replace("_", " ")
