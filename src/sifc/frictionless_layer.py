@@ -12,6 +12,7 @@ from .load import type_message
 from .package import DESCRIPTOR, DataPackage
 
 CONSTRAINT = re.compile(r'constraint "(\w+)"')
+FIRST_ROW = re.compile(r"row at position (\d+)")
 CONSTRAINT_RULES = {"required": "required", "unique": "unique", "enum": "enum", "pattern": "pattern",
                     "minLength": "min-length", "maxLength": "max-length", "minimum": "minimum",
                     "maximum": "maximum"}
@@ -65,14 +66,17 @@ def _convert(error, resource, raw: RawTable | None, place: str) -> list[Finding]
         rule = CONSTRAINT_RULES.get(m.group(1), m.group(1)) if m else "constraint"
         value = None if rule == "required" else cell
         return [finding(field_name, rule, constraint_message(schema.field(field_name), rule), value)]
+    first = FIRST_ROW.search(error.note or "")
+    first_line = raw.line_of(int(first.group(1)) - 2) if first and raw is not None else None
+    where = f"the row on line {first_line}" if first_line else "a row above"
     if kind == "unique-error" and schema:
-        return [finding(field_name, "unique", constraint_message(schema.field(field_name), "unique"), cell)]
+        return [finding(field_name, "unique", f"repeats the value of {where}; it must be unique", cell)]
     if kind == "primary-key" and schema:
         pk = list(schema.primary_key)
         if len(pk) == 1:  # the same duplicate the field's unique constraint reports
-            return [finding(pk[0], "unique", constraint_message(schema.field(pk[0]), "unique"),
+            return [finding(pk[0], "unique", f"repeats the value of {where}; it must be unique",
                             raw_cell(raw, row, pk[0]))]
-        return [finding("+".join(pk), "primary-key", f"repeats the key ({', '.join(pk)}) of a row above")]
+        return [finding("+".join(pk), "primary-key", f"repeats the key ({', '.join(pk)}) of {where}")]
     if kind == "foreign-key" and schema:
         out = []
         for fk in schema.foreign_keys:

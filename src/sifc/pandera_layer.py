@@ -57,6 +57,10 @@ def build(schema: TableSchema, context: dict[str, pd.DataFrame] | None = None):
     return model, registry
 
 
+def duplicate_message(first_row: int) -> str:
+    return f"repeats the value of the row on {{row:{first_row}}}; it must be unique"
+
+
 def _raw_value(raw: RawTable | None, frame: pd.DataFrame, index, column) -> str | None:
     if raw is not None and column in raw.header and isinstance(index, int) and 0 <= index < len(raw.records):
         row = raw.records[index]
@@ -100,7 +104,11 @@ def to_findings(errors: SchemaErrors, schema: TableSchema, frame: pd.DataFrame, 
             rule = registry[(column, check)]
             cell = frame.at[index, column]
             value = rule.offending(cell) if rule.offending else _raw_value(raw, frame, positions.get(index), column)
-            out.append(Finding(file, line(index), column, rule.name, rule.message(cell), value, rule.severity,
+            message = rule.message(cell)
+            if rule.name == "unique":
+                first = positions[frame.index[(frame[column] == cell).to_numpy(dtype=bool)][0]]
+                message = rows_to_lines(duplicate_message(first))
+            out.append(Finding(file, line(index), column, rule.name, message, value, rule.severity,
                                table=schema.name))
         elif check == "not_nullable":
             out.append(Finding(file, line(index), column, "required", "a value is required", None, table=schema.name))
