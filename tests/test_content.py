@@ -1,0 +1,169 @@
+"""The curated facts of release 1, checked against the data itself."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sifc
+from conftest import ROOT
+
+TABLES = sifc.tables()
+
+
+@pytest.fixture(scope="module")
+def t():
+    return sifc.load_all()
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_plain_pandas_reads_every_table(table):
+    """pd.read_csv with no arguments: no BOM, a clean header, ISO dates."""
+    raw = (ROOT / "data" / f"{table}.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
+    df = pd.read_csv(ROOT / "data" / f"{table}.csv")
+    schema = sifc.load(table).columns
+    assert list(df.columns) == list(schema)
+    for col in [c for c in df.columns if c.endswith("_on")]:
+        parsed = pd.to_datetime(df[col].dropna(), format="%Y-%m-%d")
+        assert len(parsed) == df[col].notna().sum()
+
+
+def test_exactly_two_co_chairs_of_the_first_meeting(t):
+    p = t["participants"]
+    meeting = p[p.event_id == "sifc-mechanism-first-meeting-2025"]
+    assert set(meeting[meeting.role == "co-chair"].person_id) == {"wang-jiang", "gong-zheng"}
+
+
+def test_every_named_attendee_of_the_first_meeting(t):
+    p = t["participants"]
+    people = set(p[p.event_id == "sifc-mechanism-first-meeting-2025"].person_id)
+    assert people == {"chen-jining", "wang-jiang", "pan-gongsheng", "li-yunze", "wu-qing", "gong-zheng",
+                      "zhu-hexin", "xia-xiande", "lu-lei", "wu-wei", "hua-yuan"}
+    speakers = set(p[(p.event_id == "sifc-mechanism-first-meeting-2025") & p.delivered_speech.fillna(False)].person_id)
+    assert speakers == {"chen-jining", "wang-jiang", "pan-gongsheng", "li-yunze", "wu-qing", "gong-zheng", "zhu-hexin"}
+
+
+def test_people_with_two_posts_have_two_rows(t):
+    p = t["participants"]
+    m = p[p.event_id == "sifc-mechanism-first-meeting-2025"]
+    assert set(m[m.person_id == "zhu-hexin"].institution_id) == {"pbc", "safe"}
+    assert set(m[m.person_id == "gong-zheng"].institution_id) == {"shanghai-government", "cpc-shanghai-committee"}
+
+
+def test_official_titles_beat_the_seed(t):
+    p = t["participants"].set_index(["event_id", "person_id", "institution_id"])
+    m = "sifc-mechanism-first-meeting-2025"
+    assert p.loc[(m, "zhu-hexin", "safe"), "title_en"].startswith("Administrator")
+    assert p.loc[(m, "li-yunze", "nfra"), "title_en"].startswith("Minister")
+    assert p.loc[(m, "wu-wei", "shanghai-government"), "title_en"] == "Executive Vice Mayor of Shanghai"
+    assert p.loc[(m, "hua-yuan", "shanghai-government"), "title_en"] == "Vice Mayor of Shanghai"
+    assert p.loc[("central-financial-institutions-symposium-2025", "he-lifeng", "cfc-office"), "role"] == "speaker"
+
+
+def test_garbled_chinese_name_is_corrected(t):
+    assert t["people"].set_index("person_id").loc["li-yunze", "name_zh"] == "李云泽"
+
+
+def test_chinese_columns_are_cjk_only(t):
+    from sifc.rules import CJK_ONLY
+    for name, frame in t.items():
+        for col in [c for c in frame.columns if c.endswith("_zh")]:
+            for value in frame[col].dropna():
+                assert CJK_ONLY.match(value), (name, col, value)
+
+
+def test_no_seed_noise_or_personal_data_anywhere():
+    noise = re.compile(r"resume captain|find top talent|@smm\.cn|lemonzhao|lemon zhao|salary negotiation|"
+                       r"[\w.+-]+@[\w-]+\.[\w.]+|李云ze", re.I)
+    for path in (ROOT / "data").glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        assert not noise.search(text), (path.name, noise.search(text).group(0))
+
+
+def test_dates_never_inferred(t):
+    e = t["events"].set_index("event_id")
+    meeting = e.loc["sifc-mechanism-first-meeting-2025"]
+    assert pd.isna(meeting.start_on) and pd.isna(meeting.end_on) and "no source" in meeting.date_note
+    assert (e.loc["lujiazui-forum-2025", ["start_on", "end_on"]] == pd.to_datetime(["2025-06-18", "2025-06-19"])).all()
+    assert e.loc["central-financial-institutions-symposium-2025", "start_on"] == pd.Timestamp("2025-04-29")
+    opinions = t["documents"].set_index("document_id").loc["cfc-opinions-sifc-2025"]
+    assert pd.isna(opinions.issued_on) and opinions.date_note
+
+
+def test_action_plan_document(t):
+    d = t["documents"].set_index("document_id").loc["nfra-shanghai-sifc-action-plan-2025"]
+    assert d.issued_on == pd.Timestamp("2025-06-18")
+    assert (d.stated_part_count, d.stated_aspect_count, d.stated_measure_count) == (6, 5, 27)
+    assert set(d.issuer_ids) == {"nfra", "shanghai-government"}
+    assert "numbering" in d.notes
+
+
+def test_action_plan_measures_unnumbered_under_five_aspects(t):
+    m = t["measures"]
+    ap = m[m.document_id == "nfra-shanghai-sifc-action-plan-2025"]
+    assert set(ap.aspect_no) == {1, 2, 3, 4, 5}
+    assert ap.measure_no.isna().all()  # the official numbering is not established
+
+
+def test_forum_measures(t):
+    m = t["measures"]
+    pbc = m[(m.event_id == "lujiazui-forum-2025") & (m.announced_by == "pan-gongsheng")]
+    csrc = m[(m.event_id == "lujiazui-forum-2025") & (m.announced_by == "wu-qing")]
+    assert len(pbc) == 8 and len(csrc) == 7  # the PBC's eight; the CSRC's "1+6"
+    assert set(pbc.measure_no.dropna()) == {1, 2, 3}
+
+
+def test_five_major_tasks_themes(t):
+    themes = t["themes"].set_index("theme_id")
+    tasks = set(themes[themes.parent_id == "five-major-tasks"].index)
+    assert tasks == {"technology-finance", "green-finance", "inclusive-finance", "pension-finance", "digital-finance"}
+
+
+def test_themes_cover_every_measure_and_commitment(t):
+    for table in ("measures", "commitments"):
+        assert t[table].theme_ids.map(len).min() >= 1
+
+
+def test_institution_structure(t):
+    i = t["institutions"].set_index("institution_id")
+    assert i.loc["safe", "parent_id"] == "pbc"
+    assert i.loc["nfra-shanghai-office", "parent_id"] == "nfra"
+    assert "shanghai-financial-office" in i.index and i.loc["shanghai-financial-office", "parent_id"] != "nfra"
+    assert i.loc["pbc", "abbreviation"] == "PBC" and "PBOC" in i.loc["pbc", "aliases"]
+    planned = set(i[i.status == "planned"].index)
+    assert {"shanghai-financial-consumer-protection-center", "nfra-shanghai-data-sub-center"} <= planned
+
+
+def test_commitments_one_row_per_pledge(t):
+    c = t["commitments"]
+    assert not c.duplicated(["event_id", "institution_id", "statement_en"]).any()
+    chen = c[c.person_id == "chen-jining"]
+    assert len(chen) == 4  # the twice-listed risk/offshore/tech list counts once
+    assert not c.statement_en.str.contains("founders|techies|hotbed|what this means", case=False).any()  # outlet commentary is no pledge
+
+
+def test_every_row_cites_existing_sources(t):
+    known = set(t["sources"].source_id)
+    for name, frame in t.items():
+        if "source_ids" in frame:
+            for ids in frame.source_ids:
+                assert ids and set(ids) <= known, (name, ids)
+
+
+def test_every_source_is_used(t):
+    used = set()
+    for frame in t.values():
+        if "source_ids" in frame:
+            used.update(x for ids in frame.source_ids for x in ids)
+    assert set(t["sources"].source_id) == used
+
+
+def test_rows_sorted_by_primary_key():
+    for table in TABLES:
+        frame = pd.read_csv(ROOT / "data" / f"{table}.csv", dtype=str, keep_default_na=False)
+        pk = list(sifc.load(table).columns[:1]) if table != "participants" else ["event_id", "person_id", "institution_id"]
+        keys = list(frame[pk].itertuples(index=False, name=None))
+        assert keys == sorted(keys), table

@@ -1,0 +1,58 @@
+"""sifc.load for pandas users: dtypes as documented, validation by default."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import sifc
+from conftest import apply_edit, copy_package
+from sifc.descriptor import refresh
+
+
+def test_dtypes_as_documented():
+    p = sifc.load("participants")
+    assert p.person_id.dtype == "string"
+    assert p.delivered_speech.dtype == "boolean"
+    assert p.listed_order.dtype == "Int64"
+    assert isinstance(p.source_ids.iloc[0], tuple)
+    e = sifc.load("events")
+    assert str(e.start_on.dtype) == "datetime64[ns]"
+    assert (e.start_on.dropna() == e.start_on.dropna().dt.normalize()).all()
+
+
+def test_load_all_and_tables():
+    tables = sifc.load_all()
+    assert list(tables) == sifc.tables()
+    assert all(isinstance(df, pd.DataFrame) and len(df) for df in tables.values())
+
+
+def test_validation_failure_raises_located_findings(tmp_path):
+    root = copy_package(tmp_path / "pkg")
+    apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "Chen"})
+    refresh(root)
+    with pytest.raises(sifc.ValidationError) as info:
+        sifc.load("people", source=root)
+    assert [(f.file, f.line, f.column, f.rule) for f in info.value.findings] == [("data/people.csv", 2, "name_zh", "cjk-only")]
+    assert "data/people.csv:2:name_zh: cjk-only" in str(info.value)
+    assert len(sifc.load("people", source=root, validate=False)) == 12
+
+
+def test_loading_never_imports_great_expectations():
+    code = "import sys, sifc; sifc.load_all(); import sifc.schemas; sifc.schemas.Measures; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_pandera_models_validate_derived_frames():
+    from sifc.schemas import Measures
+    import pandera.errors
+    measures = sifc.load("measures")
+    Measures.validate(measures)
+    broken = measures.copy()
+    broken.loc[broken.index[0], "title_en"] = " padded"
+    with pytest.raises(pandera.errors.SchemaError):
+        Measures.validate(broken)
