@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 validate: $(STAMP)
-	$(BIN)/sifc validate
+	$(BIN)/sifc validate --docs-dir build/data-docs --output build/validation-report.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

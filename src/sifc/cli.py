@@ -20,7 +20,7 @@ def cmd_validate(args) -> int:
     if unknown:
         print(f"sifc validate: --skip takes {', '.join(LAYERS)}; not {', '.join(sorted(unknown))}", file=sys.stderr)
         return EXIT_USAGE
-    docs = None if args.no_docs else (args.docs_dir or Path("build") / "data-docs")
+    docs = None if args.no_docs else args.docs_dir
     try:
         report = validate(args.path, skip=skip, allow_remote=args.allow_remote, docs_dir=docs)
     except PackageError as exc:
@@ -83,8 +83,9 @@ def main(argv=None) -> int:
     v.add_argument("--format", choices=["text", "json", "github"], default="text")
     v.add_argument("--skip", action="append", metavar="LAYER", help="skip a layer: frictionless, pandera or gx")
     v.add_argument("--allow-remote", action="store_true", help="follow resource paths that are URLs")
-    v.add_argument("--docs-dir", help="where to write the HTML report (default: build/data-docs)")
-    v.add_argument("--no-docs", action="store_true", help="do not write the HTML report")
+    v.add_argument("--docs-dir", help="also render the HTML report (GX Data Docs) into this folder; "
+                                      "`make validate` uses build/data-docs")
+    v.add_argument("--no-docs", action="store_true", help="do not write the HTML report even if --docs-dir is given")
     v.add_argument("--output", help="also write the JSON report to this file")
     v.set_defaults(func=cmd_validate)
 

@@ -8,7 +8,7 @@ import re
 
 from .csvfile import RawTable
 from .findings import Finding
-from .load import type_message
+from .loader import type_message
 from .package import DESCRIPTOR, DataPackage
 
 CONSTRAINT = re.compile(r'constraint "(\w+)"')

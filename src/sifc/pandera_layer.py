@@ -14,7 +14,7 @@ from pandera.errors import SchemaErrors
 
 from .csvfile import RawTable
 from .findings import Finding
-from .load import dtype_of
+from .loader import dtype_of
 from .package import DataPackage
 from .rules import CellRule, TableRule, cell_rules, table_rules
 from .schema import TableSchema
@@ -103,6 +103,13 @@ def to_findings(errors: SchemaErrors, schema: TableSchema, frame: pd.DataFrame, 
         elif (column, check) in registry:
             rule = registry[(column, check)]
             cell = frame.at[index, column]
+            if rule.parts:  # a combined check: report each rule the cell breaks
+                value = _raw_value(raw, frame, positions.get(index), column)
+                for part in rule.parts:
+                    if not bool(part.passes(pd.Series([cell], dtype=object)).iloc[0]):
+                        out.append(Finding(file, line(index), column, part.name, part.message(cell), value,
+                                           part.severity, table=schema.name))
+                continue
             value = rule.offending(cell) if rule.offending else _raw_value(raw, frame, positions.get(index), column)
             message = rule.message(cell)
             if rule.name == "unique":
