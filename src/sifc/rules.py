@@ -27,6 +27,9 @@ FULL_WIDTH_ANY = re.compile("[\uff01-\uff5e]")
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 INVISIBLE_RE = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+#: exactly the characters str.strip() removes, spelled out: pandas runs a
+#: pattern with \s in Python rather than pyarrow (RE2's \s differs)
+SPACE = "[" + "".join(sorted({chr(c) for c in range(0x3001) if chr(c).isspace()})) + "]"
 PLAIN_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
@@ -56,6 +59,32 @@ class TableRule:
 
 def _map(series: pd.Series, fn) -> pd.Series:
     return pd.Series([bool(fn(v)) for v in series], index=series.index, dtype=bool)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series if isinstance(series.dtype, pd.StringDtype) else series.astype("string")
+
+
+def _fullmatch(series: pd.Series, pattern: str) -> pd.Series:
+    """Vectorised (pyarrow's RE2 for the string dtype) where the pattern allows,
+    Python's re otherwise."""
+    try:
+        return _text(series).str.fullmatch(pattern).fillna(False).astype(bool)
+    except Exception:  # a construct RE2 does not support
+        rx = re.compile(pattern)
+        return _map(series, lambda v: rx.fullmatch(v))
+
+
+def _items_series(series: pd.Series) -> pd.Series:
+    """A list column's items, one per row, indexed by their row."""
+    return series.explode().astype(object)
+
+
+def _all_items(series: pd.Series, item_ok) -> pd.Series:
+    """True where every item of a list cell passes `item_ok` (a vectorised test)."""
+    items = _items_series(series)
+    ok = pd.Series(item_ok(items).to_numpy(dtype=bool), index=items.index)
+    return ok.groupby(level=0).all().reindex(series.index, fill_value=True)
 
 
 def _items(value) -> tuple:
@@ -93,17 +122,21 @@ def hygiene_rules(field: Field) -> list[CellRule]:
     ]
     # One check per column instead of five: pandera's cost is per check, and
     # a failing cell is split back into the rules it breaks when reported.
-    ok = [r.passes for r in parts]
-    single = lambda v: all(bool(p(pd.Series([v])).iloc[0]) for p in ok)
-    return [CellRule("hygiene", name, lambda s: _map(s, lambda v: _clean(v, texts, full_width) or single(v)),
-                     lambda v: "breaks a text hygiene rule", parts=parts)]
+    if field.is_list:
+        passes = lambda s: _map(s, lambda v: _clean(v, texts, full_width))
+    else:
+        suspicious = "|".join([CONTROL.pattern, INVISIBLE_RE.pattern, full_width.pattern, "^" + SPACE, SPACE + "$"])
+        passes = lambda s: ~(_text(s).str.contains(suspicious, regex=True).fillna(False).astype(bool)
+                             | (_text(s).str.match(FORMULA_START.pattern).fillna(False).astype(bool)
+                                & ~_fullmatch(s, PLAIN_NUMBER.pattern.strip("^$"))))
+    return [CellRule("hygiene", name, passes, lambda v: "breaks a text hygiene rule", parts=parts)]
 
 
 def _clean(value, texts, full_width) -> bool:
-    """A fast pass: True when no hygiene rule can fail for this cell."""
+    """True when no hygiene rule fails for any text of this cell."""
     for t in texts(value):
         if (CONTROL.search(t) or INVISIBLE_RE.search(t) or t != t.strip() or full_width.search(t)
-                or FORMULA_START.match(t)):
+                or (FORMULA_START.match(t) and not PLAIN_NUMBER.match(t))):
             return False
     return True
 
@@ -119,19 +152,20 @@ def constraint_rules(field: Field) -> list[CellRule]:
         out.append(CellRule("enum", name, lambda s: s.isin(allowed),
                             lambda v: f"must be one of: {', '.join(field.enum)}"))
     if field.pattern and not field.is_list:
-        rx = re.compile(field.pattern)
-        out.append(CellRule("pattern", name, lambda s: _map(s, lambda v: rx.fullmatch(v)),
+        out.append(CellRule("pattern", name, lambda s: _fullmatch(s, field.pattern),
                             lambda v: f"does not match the pattern {field.pattern}"))
     if field.item_pattern:
         rx = re.compile(field.item_pattern)
         bad = lambda v: [t for t in _items(v) if not rx.fullmatch(t)]
-        out.append(CellRule("pattern", name, lambda s: _map(s, lambda v: not bad(v)),
+        out.append(CellRule("pattern", name,
+                            lambda s: _all_items(s, lambda items: _fullmatch(items.fillna(""), field.item_pattern)),
                             lambda v: f"each item must match {field.item_pattern}; bad: "
                                       + ", ".join(repr(t) for t in bad(v)),
                             offending=lambda v: field.delimiter.join(_items(v))))
     if field.is_list:
         dup = lambda v: sorted({t for t in _items(v) if _items(v).count(t) > 1})
-        out.append(CellRule("duplicate-item", name, lambda s: _map(s, lambda v: not dup(v)),
+        out.append(CellRule("duplicate-item", name,
+                            lambda s: pd.Series([len(set(v)) == len(v) for v in s], index=s.index, dtype=bool),
                             lambda v: f"lists {', '.join(repr(t) for t in dup(v))} more than once"))
     if field.max_length is not None:
         out.append(CellRule("max-length", name, lambda s: s.str.len() <= field.max_length,
@@ -146,7 +180,7 @@ def constraint_rules(field: Field) -> list[CellRule]:
         out.append(CellRule("maximum", name, lambda s: s <= field.maximum,
                             lambda v: f"must be at most {field.maximum}"))
     if field.script == "cjk":
-        out.append(CellRule("cjk-only", name, lambda s: _map(s, lambda v: CJK_ONLY.match(v)),
+        out.append(CellRule("cjk-only", name, lambda s: _fullmatch(s, CJK_ONLY.pattern.strip("^$")),
                             lambda v: "must hold only Chinese characters, CJK punctuation and digits "
                                       "(no Latin letters, spaces or pinyin)"))
     return out
@@ -169,7 +203,7 @@ def reference_rules(schema: TableSchema, context: dict[str, pd.DataFrame]) -> li
         valid = set(target[ref_field].dropna())
         missing = lambda v, valid=valid: [t for t in _items(v) if t not in valid]
         out.append(CellRule("foreign-key", field.name,
-                            lambda s, missing=missing: _map(s, lambda v: not missing(v)),
+                            lambda s, valid=valid: _all_items(s, lambda items: items.isin(valid)),
                             lambda v, missing=missing, r=resource, f=ref_field:
                                 f"no row of {r} has {f} " + ", ".join(repr(t) for t in missing(v)),
                             offending=lambda v, missing=missing, d=field.delimiter: d.join(missing(v))))
@@ -258,12 +292,14 @@ def _consistent_within(spec, schema):
     rules = []
     for field in fields:
         def passes(df, field=field):
-            keyed = df[group].notna().all(axis=1)
-            first = df[keyed].groupby(group, dropna=False, sort=False)[field].transform(
-                lambda s: s.iloc[0] if len(s) else None)
-            same = (df.loc[keyed, field].astype(object).fillna("\0") == first.astype(object).fillna("\0"))
+            keyed = df[group].notna().all(axis=1).to_numpy()
+            sub = df.loc[keyed, group + [field]].astype(object)
+            firsts = sub.drop_duplicates(subset=group, keep="first")
+            # a left merge keeps the left rows' order, so values line up by position
+            expected = sub[group].merge(firsts, on=group, how="left")[field]
+            same = sub[field].fillna("\0").to_numpy() == expected.fillna("\0").to_numpy()
             out = pd.Series(True, index=df.index, dtype=bool)
-            out.loc[same.index] = same.to_numpy(dtype=bool)
+            out[keyed] = same
             return out
         rules.append(TableRule("consistent", field, passes,
                                lambda df, i, field=field: f"differs from the row on {{row:{_first_line_ref(df, group, i)}}} "

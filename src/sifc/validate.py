@@ -14,6 +14,12 @@ from .findings import Finding, Report
 from .package import DESCRIPTOR, DataPackage, is_remote, open_package
 
 LAYERS = ("frictionless", "pandera", "gx")
+#: above this much CSV, frictionless runs in its own process even beside GX
+PARALLEL_FRICTIONLESS_BYTES = 2_000_000
+
+
+def data_bytes(package: DataPackage) -> int:
+    return sum(r.file.stat().st_size for r in package.resources.values() if r.file.is_file())
 
 
 def _frictionless_job(path, allow_remote):
@@ -55,9 +61,13 @@ def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Pat
     package = open_package(path, allow_remote)  # raises PackageError before any data is read
     report = Report(tables=list(package.resources), layers_run=[l for l in LAYERS if l not in skip])
     # GX runs in a forked worker from the start, so its slow import overlaps
-    # the other layers. With GX skipped, frictionless takes that worker
-    # instead: the machine has two cores, and three processes only contend.
-    workers = ["gx"] if "gx" not in skip else ["frictionless"] if "frictionless" not in skip else []
+    # the other layers. Frictionless gets a worker of its own when GX is
+    # skipped, or when the data is large enough for the work to be CPU-bound;
+    # on a small package a third process only contends for two cores
+    # (measured: benchmarks/RESULTS.md).
+    workers = [] if "gx" in skip else ["gx"]
+    if "frictionless" not in skip and (not workers or data_bytes(package) > PARALLEL_FRICTIONLESS_BYTES):
+        workers.append("frictionless")
     pool = ProcessPoolExecutor(max_workers=len(workers), mp_context=multiprocessing.get_context("fork")) \
         if workers else None
     futures = {}
