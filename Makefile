@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: validate test refresh check-generated benchmark clean
+.PHONY: install validate test fmt fmt-check refresh check-generated build benchmark clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,17 +14,28 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
+install: $(STAMP)
+
 validate: $(STAMP)
 	$(BIN)/sifc validate --docs-dir build/data-docs --output build/validation-report.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+fmt: $(STAMP)
+	$(BIN)/sifc fmt
+
+fmt-check: $(STAMP)
+	$(BIN)/sifc fmt --check
+
 refresh: $(STAMP)
 	$(BIN)/sifc refresh
 
 check-generated: $(STAMP)
 	$(BIN)/sifc refresh --check
+
+build: $(STAMP)
+	$(BIN)/sifc build --out dist
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/validate.py

@@ -74,6 +74,61 @@ def cmd_refresh(args) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args) -> int:
+    from .fmt import format_package
+    from .package import PackageError, open_package
+
+    try:
+        package = open_package(args.path)
+    except PackageError as exc:
+        print(f"sifc fmt: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    outcomes = format_package(package, check=args.check)
+    for o in outcomes:
+        if o.error:
+            print(f"{o.file}: cannot format: {o.error}", file=sys.stderr)
+        elif o.changed:
+            print(f"{o.file}: {'would be reformatted' if args.check else 'reformatted'}")
+    if any(o.error for o in outcomes):
+        return EXIT_INVALID
+    if args.check and any(o.changed for o in outcomes):
+        print("run `sifc fmt` to write the canonical form", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from .diff import diff, to_markdown, to_text
+    from .package import PackageError
+
+    try:
+        diffs = diff(args.old, args.new, args.repo)
+    except PackageError as exc:
+        print(f"sifc diff: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "markdown":
+        sys.stdout.write(to_markdown(diffs, details=not args.summary))
+    else:
+        sys.stdout.write(to_text(diffs))
+    return EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from .build import build, describe
+    from .package import PackageError
+
+    try:
+        summary = build(args.path, Path(args.out), validate_first=not args.no_validate)
+    except PackageError as exc:
+        print(f"sifc build: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RuntimeError as exc:
+        print(f"sifc build: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    sys.stdout.write(describe(summary))
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="sifc", description="Shanghai IFC data package tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +148,25 @@ def main(argv=None) -> int:
     r.add_argument("path", nargs="?")
     r.add_argument("--check", action="store_true", help="only report what is stale (exit 1 if anything is)")
     r.set_defaults(func=cmd_refresh)
+
+    f = sub.add_parser("fmt", help="rewrite every CSV in canonical form (sorted, schema column order, LF, no BOM)")
+    f.add_argument("path", nargs="?")
+    f.add_argument("--check", action="store_true", help="change nothing; list files that would change (exit 1)")
+    f.set_defaults(func=cmd_fmt)
+
+    d = sub.add_parser("diff", help="rows added, removed and changed between two package folders or git revisions")
+    d.add_argument("old", help="a package folder or a git revision (e.g. main, v1.0.0)")
+    d.add_argument("new", help="a package folder or a git revision (e.g. HEAD)")
+    d.add_argument("--format", choices=["text", "markdown"], default="text")
+    d.add_argument("--summary", action="store_true", help="markdown: only the per-table counts")
+    d.add_argument("--repo", help="the git repository for revisions (default: this package's checkout)")
+    d.set_defaults(func=cmd_diff)
+
+    b = sub.add_parser("build", help="write the release artifacts (zip, Parquet, SQLite, Excel, BOM CSVs, report)")
+    b.add_argument("path", nargs="?")
+    b.add_argument("--out", default="dist", help="output folder (default: dist/)")
+    b.add_argument("--no-validate", action="store_true", help="skip the validation step (not for releases)")
+    b.set_defaults(func=cmd_build)
 
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,40 @@
+"""`sifc diff`: rows added, removed and changed, by primary key."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+from conftest import ROOT, apply_edit, copy_package
+from sifc.diff import EMPTY_TREE, diff, to_markdown, to_text
+
+
+def test_folder_diff(tmp_path):
+    old = copy_package(tmp_path / "old")
+    new = copy_package(tmp_path / "new")
+    apply_edit(new, {"file": "data/people.csv", "line": 2, "column": "notes", "value": "Corrected."})
+    apply_edit(new, {"file": "data/themes.csv", "delete_lines": [2]})
+    text = (new / "data" / "themes.csv").read_text(encoding="utf-8")
+    (new / "data" / "themes.csv").write_text(text + "zz-new-theme,New,新,A new theme.,\n", encoding="utf-8")
+    diffs = {d.table: d for d in diff(str(old), str(new))}
+    assert diffs["people"].changed == {("chen-jining",): [("notes", "", "Corrected.")]}
+    assert diffs["themes"].removed == [("asset-management",)] and diffs["themes"].added == [("zz-new-theme",)]
+    assert diffs["sources"].empty
+    out = to_text(list(diffs.values()))
+    assert "people: 0 added, 1 modified, 0 deleted" in out and '~ chen-jining' in out
+    md = to_markdown(list(diffs.values()))
+    assert "| themes | 1 | 0 | 1 |" in md and "- deleted `asset-management`" in md
+
+
+def test_git_revision_diff_and_changelog_counts():
+    """The changelog's first entry is what `sifc diff` reports from nothing."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        import pytest
+        pytest.skip("not a git checkout")
+    summary = to_markdown(diff(EMPTY_TREE, str(ROOT)), details=False)
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    first_entry = changelog.split("\n## ")[1]
+    for row in summary.splitlines()[2:]:
+        assert row in first_entry, row
+    same = diff("HEAD", "HEAD")
+    assert all(d.empty for d in same)
