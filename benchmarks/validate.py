@@ -134,7 +134,10 @@ def write_results(path: Path, results: list[dict], runs: int) -> None:
         lines.append(f"| x{r['scale']} | {r['rows']} | " + " | ".join(cells)
                      + f" | {r['rows'] / all_:,.0f} | {all_ / cli:.2f} | {r['all three layers']['peak_mb']:.0f} |")
     lines += ["", "Raw figures (seconds, MB):", "", "```json", json.dumps(results, indent=1), "```", ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    kept = ""
+    if path.exists() and "## Loading" in path.read_text(encoding="utf-8"):
+        kept = "\n## Loading" + path.read_text(encoding="utf-8").split("## Loading", 1)[1]
+    path.write_text("\n".join(lines) + kept, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -56,3 +56,29 @@ def test_pandera_models_validate_derived_frames():
     broken.loc[broken.index[0], "title_en"] = " padded"
     with pytest.raises(pandera.errors.SchemaError):
         Measures.validate(broken)
+
+
+def _run(code, env):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+def test_validation_result_is_cached_by_content(tmp_path):
+    """A second load of identical content skips re-validation (pandera is not
+    even imported); one changed byte anywhere validates again and fails."""
+    import os
+    root = copy_package(tmp_path / "pkg")
+    env = {**os.environ, "SIFC_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("SIFC_NO_CACHE", None)
+    code = f"import sys, sifc; sifc.load_all(source={str(root)!r}); print('pandera' in sys.modules)"
+    assert _run(code, env) == "True"   # first load: validated
+    assert _run(code, env) == "False"  # same content: known valid
+    apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "Chen"})
+    refresh(root)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode != 0 and "cjk-only" in out.stderr
+    env["SIFC_NO_CACHE"] = "1"
+    apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "陈吉宁"})
+    refresh(root)
+    assert _run(code, env) == "True"   # caching off: always validated

@@ -119,11 +119,66 @@ def _open(source):
     return open_remote(str(source))
 
 
+def _cache_dir():
+    from pathlib import Path
+    if os.environ.get("SIFC_NO_CACHE"):
+        return None
+    base = os.environ.get("SIFC_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sifc")
+    return Path(base)
+
+
+def content_key(package: DataPackage) -> str:
+    """sha256 over everything validation depends on: this code's version,
+    the descriptor, every schema and every data file."""
+    import hashlib
+    from . import __version__
+    h = hashlib.sha256(f"sifc {__version__}\n".encode())
+    h.update(package.descriptor_path.read_bytes())
+    for resource in package.resources.values():
+        for path in (package.root / resource.schema_path, resource.file):
+            data = path.read_bytes()
+            h.update(f"{path.name} {len(data)}\n".encode())
+            h.update(data)
+    return h.hexdigest()
+
+
+def _known_valid(package: DataPackage) -> str | None:
+    """The content key if this exact package content already passed
+    validation on this machine, else None. Any changed byte misses."""
+    cache = _cache_dir()
+    if cache is None:
+        return None
+    try:
+        key = content_key(package)
+    except OSError:
+        return None
+    return key if (cache / f"valid-{key}").exists() else None
+
+
+def _remember_valid(package: DataPackage) -> None:
+    cache = _cache_dir()
+    if cache is None:
+        return
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / f"valid-{content_key(package)}").touch()
+    except OSError:
+        pass  # a read-only home only costs speed
+
+
 def load(table: str, source=None, validate: bool = True) -> pd.DataFrame:
     """One table as a typed DataFrame. `source`: a package folder, a path or
-    https URL of datapackage.json, or a release zip; default: this package."""
+    https URL of datapackage.json, or a release zip; default: this package.
+
+    Validation (`validate=True`) runs the pandera layer; a package whose exact
+    content (sha256 of descriptor, schemas and data, and the sifc version)
+    already passed `load_all` validation on this machine is not validated
+    again. Set SIFC_NO_CACHE=1 to always validate."""
     package = _open(source)
     package.resource(table)
+    if validate and _known_valid(package):
+        validate = False  # this exact content passed validation before
     names = _related(package, table) if validate else [table]
     raws, frames, found = read_tables(package, names)
     if validate:
@@ -140,6 +195,8 @@ def load(table: str, source=None, validate: bool = True) -> pd.DataFrame:
 def load_all(source=None, validate: bool = True) -> dict[str, pd.DataFrame]:
     """Every table, keyed by name, validated together."""
     package = _open(source)
+    if validate and _known_valid(package):
+        validate = False  # this exact content passed validation before
     raws, frames, found = read_tables(package)
     if validate:
         from .pandera_layer import check_tables
@@ -147,6 +204,7 @@ def load_all(source=None, validate: bool = True) -> dict[str, pd.DataFrame]:
         errors = [f for f in found if f.severity == "error"]
         if errors:
             raise ValidationError(errors)
+        _remember_valid(package)
     return frames
 
 
