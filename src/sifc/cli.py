@@ -10,7 +10,6 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 def cmd_validate(args) -> int:
-    from .package import PackageError
     from .validate import LAYERS, validate
 
     skip = set()
@@ -21,11 +20,7 @@ def cmd_validate(args) -> int:
         print(f"sifc validate: --skip takes {', '.join(LAYERS)}; not {', '.join(sorted(unknown))}", file=sys.stderr)
         return EXIT_USAGE
     docs = None if args.no_docs else args.docs_dir
-    try:
-        report = validate(args.path, skip=skip, allow_remote=args.allow_remote, docs_dir=docs)
-    except PackageError as exc:
-        print(f"sifc validate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    report = validate(args.path, skip=skip, allow_remote=args.allow_remote, docs_dir=docs)
     if args.format == "json":
         sys.stdout.write(report.to_json())
     elif args.format == "github":
@@ -45,14 +40,10 @@ def cmd_validate(args) -> int:
 def cmd_refresh(args) -> int:
     """Recompute everything derived from the schemas and data."""
     from .descriptor import refresh
-    from .package import PackageError, open_package
+    from .package import open_package
     from .suites import stale_suites, write_suites
 
-    try:
-        package = open_package(args.path)
-    except PackageError as exc:
-        print(f"sifc refresh: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    package = open_package(args.path)
     schemas = [r.schema for r in package.resources.values()]
     stale = []
     if not refresh(package.root, check=True):
@@ -76,13 +67,9 @@ def cmd_refresh(args) -> int:
 
 def cmd_fmt(args) -> int:
     from .fmt import format_package
-    from .package import PackageError, open_package
+    from .package import open_package
 
-    try:
-        package = open_package(args.path)
-    except PackageError as exc:
-        print(f"sifc fmt: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    package = open_package(args.path)
     outcomes = format_package(package, check=args.check)
     for o in outcomes:
         if o.error:
@@ -99,13 +86,8 @@ def cmd_fmt(args) -> int:
 
 def cmd_diff(args) -> int:
     from .diff import diff, to_markdown, to_text
-    from .package import PackageError
 
-    try:
-        diffs = diff(args.old, args.new, args.repo)
-    except PackageError as exc:
-        print(f"sifc diff: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    diffs = diff(args.old, args.new, args.repo)
     if args.format == "markdown":
         sys.stdout.write(to_markdown(diffs, details=not args.summary))
     else:
@@ -115,13 +97,9 @@ def cmd_diff(args) -> int:
 
 def cmd_build(args) -> int:
     from .build import build, describe
-    from .package import PackageError
 
     try:
         summary = build(args.path, Path(args.out), validate_first=not args.no_validate)
-    except PackageError as exc:
-        print(f"sifc build: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except RuntimeError as exc:
         print(f"sifc build: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -169,8 +147,12 @@ def main(argv=None) -> int:
     b.set_defaults(func=cmd_build)
 
     args = parser.parse_args(argv)
+    from .package import PackageError
     try:
         return args.func(args)
+    except PackageError as exc:  # the package cannot be read at all: a usage error, exit 2
+        print(f"sifc {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
