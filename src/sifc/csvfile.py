@@ -32,6 +32,14 @@ class RawTable:
         df = pd.DataFrame(rows, columns=self.header, dtype=object) if rows else pd.DataFrame(columns=self.header, dtype=object)
         return df.where(df != "", None)
 
+    def cell(self, index: int | None, column: str) -> str | None:
+        """The text of record `index` in `column` as written ('' when empty);
+        None when there is no such record or column."""
+        if index is None or column not in self.header or not 0 <= index < len(self.records):
+            return None
+        record, pos = self.records[index], self.header.index(column)
+        return record[pos] if pos < len(record) else None
+
     def line_of(self, index: int) -> int:
         return self.lines[index] if 0 <= index < len(self.lines) else None
 

@@ -98,11 +98,7 @@ def _convert(error, resource, raw: RawTable | None, place: str) -> list[Finding]
 
 
 def raw_cell(raw: RawTable | None, row: int | None, column: str) -> str | None:
-    if raw is None or row is None or column not in raw.header:
+    """The cell at a frictionless row number (header = 1); None when empty."""
+    if raw is None or row is None:
         return None
-    i = row - 2
-    if not 0 <= i < len(raw.records):
-        return None
-    rec = raw.records[i]
-    pos = raw.header.index(column)
-    return (rec[pos] or None) if pos < len(rec) else None
+    return raw.cell(row - 2, column) or None

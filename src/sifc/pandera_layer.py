@@ -62,10 +62,8 @@ def duplicate_message(first_row: int) -> str:
 
 
 def _raw_value(raw: RawTable | None, frame: pd.DataFrame, index, column) -> str | None:
-    if raw is not None and column in raw.header and isinstance(index, int) and 0 <= index < len(raw.records):
-        row = raw.records[index]
-        pos = raw.header.index(column)
-        return row[pos] if pos < len(row) else None
+    if raw is not None and isinstance(index, int) and raw.cell(index, column) is not None:
+        return raw.cell(index, column)
     if column in frame.columns and index in frame.index:
         v = frame.at[index, column]
         return None if v is None or (not isinstance(v, tuple) and pd.isna(v)) else str(v)
