@@ -146,15 +146,43 @@ def main(argv=None) -> int:
     b.add_argument("--no-validate", action="store_true", help="skip the validation step (not for releases)")
     b.set_defaults(func=cmd_build)
 
-    args = parser.parse_args(argv)
-    from .package import PackageError
+    # Everything printed passes through the escaper: a value quoted in a
+    # message can never start a fake line, a workflow command or an ANSI escape.
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
-        return args.func(args)
-    except PackageError as exc:  # the package cannot be read at all: a usage error, exit 2
-        print(f"sifc {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
+        args = parser.parse_args(argv)
+        from .package import PackageError
+        try:
+            return args.func(args)
+        except PackageError as exc:  # the package cannot be read at all: a usage error, exit 2
+            print(f"sifc {args.command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            return 130
+        except Exception as exc:  # a bug of ours: one line, never a traceback, unless asked for
+            if os.environ.get("SIFC_DEBUG"):
+                raise
+            print(f"sifc {args.command}: internal error, please report it with the command you ran: "
+                  f"{type(exc).__name__}: {exc} (SIFC_DEBUG=1 shows the traceback)", file=sys.stderr)
+            return EXIT_USAGE
+    finally:
+        sys.stdout, sys.stderr = sys.stdout.stream, sys.stderr.stream
+
+
+class SafeStream:
+    """A text stream whose every write has its hidden characters escaped
+    (line breaks we write ourselves are kept)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        from .safetext import escape_lines
+        self.stream.write(escape_lines(text))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
 
 
 if __name__ == "__main__":
