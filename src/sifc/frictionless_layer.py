@@ -8,7 +8,7 @@ import re
 
 from .csvfile import RawTable
 from .findings import Finding
-from .loader import type_message
+from .tabletypes import type_message
 from .package import DESCRIPTOR, DataPackage
 
 CONSTRAINT = re.compile(r'constraint "(\w+)"')
@@ -60,7 +60,7 @@ def _convert(error, resource, raw: RawTable | None, place: str) -> list[Finding]
         return Finding(file, line, column, rule, message, value, table=table)
 
     if kind == "type-error" and schema:
-        return [finding(field_name, "type", type_message(schema.field(field_name)), cell)]
+        return [finding(field_name, "type", type_message(schema.field(field_name), cell), cell)]
     if kind == "constraint-error" and schema:
         m = CONSTRAINT.search(error.note or "")
         rule = CONSTRAINT_RULES.get(m.group(1), m.group(1)) if m else "constraint"

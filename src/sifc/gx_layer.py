@@ -135,7 +135,7 @@ def _message(schema, rule: str, column: str | None, meta: dict, config) -> str:
     layers, so one problem found by several validators is reported once."""
     if meta.get("origin") == "schema" and column in schema.field_names:
         from .frictionless_layer import constraint_message
-        from .loader import type_message
+        from .tabletypes import type_message
         field = schema.field(column)
         if rule == "type":
             return type_message(field)

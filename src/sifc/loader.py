@@ -6,19 +6,11 @@ from __future__ import annotations
 import os
 import re
 
-import numpy as np
 import pandas as pd
 
-from .csvfile import RawTable, read_raw
 from .findings import Finding
 from .package import DataPackage, open_package
-from .schema import Field, TableSchema
-
-INTEGER = re.compile(r"^[+-]?[0-9]+$")
-NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean",
-          "date": "datetime64[ns]", "list": "object"}
+from .tabletypes import coerce, dtype_of, read_tables, type_message  # noqa: F401  (re-exported)
 
 
 class ValidationError(ValueError):
@@ -30,76 +22,6 @@ class ValidationError(ValueError):
         shown = "\n".join(f.text() for f in findings[:20])
         more = f"\n… and {len(findings) - 20} more" if len(findings) > 20 else ""
         super().__init__(f"{len(findings)} validation error{'s' * (len(findings) != 1)}:\n{shown}{more}")
-
-
-def dtype_of(field: Field) -> str:
-    return DTYPES.get(field.type, "string")
-
-
-def type_message(field: Field) -> str:
-    return {"date": "is not a valid date (use YYYY-MM-DD)",
-            "integer": "is not a whole number",
-            "number": "is not a number",
-            "boolean": f"must be {' or '.join(field.true_values + field.false_values)}"}.get(
-        field.type, f"is not a valid {field.type}")
-
-
-def coerce_column(values: pd.Series, field: Field) -> tuple[pd.Series, pd.Series]:
-    """The typed column, and a mask of cells whose text is not of the type."""
-    present = values.notna()
-    text = values.where(present, "")
-    if field.type == "integer":
-        ok = text.str.match(INTEGER) | ~present
-        typed = pd.array([int(v) if p and o else pd.NA for v, p, o in zip(text, present, ok)], dtype="Int64")
-    elif field.type == "number":
-        ok = text.str.match(NUMBER) | ~present
-        typed = pd.to_numeric(text.where(ok & present, None), errors="coerce").astype("Float64")
-    elif field.type == "boolean":
-        allowed = {**{v: True for v in field.true_values}, **{v: False for v in field.false_values}}
-        ok = text.isin(list(allowed)) | ~present
-        typed = pd.array([allowed.get(v) if p else pd.NA for v, p in zip(text, present)], dtype="boolean")
-    elif field.type == "date":
-        parsed = pd.to_datetime(text.where(present & text.str.match(DATE), None), format="%Y-%m-%d", errors="coerce")
-        ok = parsed.notna() | ~present
-        typed = parsed.astype("datetime64[ns]")
-    elif field.type == "list":
-        ok = pd.Series(True, index=values.index)
-        typed = pd.Series([tuple(v.split(field.delimiter)) if p else None for v, p in zip(text, present)],
-                          index=values.index, dtype=object)
-    else:
-        ok = pd.Series(True, index=values.index)
-        typed = values.astype("string")
-    return pd.Series(typed, index=values.index, name=field.name), ~pd.Series(np.asarray(ok, dtype=bool), index=values.index)
-
-
-def coerce(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list[Finding]]:
-    frame = raw.frame()
-    columns, found = {}, []
-    for field in schema.fields:
-        if field.name not in frame.columns:
-            continue
-        typed, bad = coerce_column(frame[field.name], field)
-        columns[field.name] = typed
-        for i in np.flatnonzero(bad.to_numpy()):
-            found.append(Finding(raw.file, raw.line_of(int(i)), field.name, "type", type_message(field),
-                                 frame[field.name].iat[int(i)], table=raw.name))
-    typed_frame = pd.DataFrame(columns, index=frame.index)
-    return typed_frame, found
-
-
-def read_tables(package: DataPackage, names=None):
-    """Raw tables, typed frames and file/type findings for the named tables."""
-    raws, frames, found = {}, {}, []
-    for name in names or package.resources:
-        resource = package.resource(name)
-        raw, problems = read_raw(resource)
-        found += problems
-        if raw is None:
-            continue
-        frame, type_problems = coerce(raw, resource.schema)
-        found += type_problems
-        raws[name], frames[name] = raw, frame
-    return raws, frames, found
 
 
 def _related(package: DataPackage, name: str) -> list[str]:

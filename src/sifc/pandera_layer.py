@@ -14,7 +14,7 @@ from pandera.errors import SchemaErrors
 
 from .csvfile import RawTable
 from .findings import Finding
-from .loader import dtype_of
+from .tabletypes import dtype_of
 from .package import DataPackage
 from .rules import CellRule, TableRule, cell_rules, table_rules
 from .schema import TableSchema

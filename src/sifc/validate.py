@@ -35,7 +35,7 @@ def _frictionless_job(path, allow_remote):
 
 
 def _gx_job(path, allow_remote, docs_dir):
-    from .loader import read_tables
+    from .tabletypes import read_tables
     package = open_package(path, allow_remote)
     raws, _, _ = read_tables(package)
     from . import gx_layer
@@ -76,7 +76,7 @@ def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Pat
     if "frictionless" in workers:
         futures["frictionless"] = pool.submit(_frictionless_job, str(package.root), allow_remote)
     try:
-        from .loader import read_tables  # after the fork: the GX worker need not wait for pandas
+        from .tabletypes import read_tables  # after the fork: the GX worker need not wait for pandas
         raws, frames, read_findings = read_tables(package)
         file_level = [f for f in read_findings if f.rule != "type"]
         type_level = [f for f in read_findings if f.rule == "type"]

@@ -1,0 +1,127 @@
+"""Typing: Table Schema types to pandas dtypes, cell coercion and the
+words used when a cell is not of its type. The one low module that the
+loader and every validator layer use, so no layer imports the user-facing
+loader.
+
+Text becomes pandas' string dtype, dates date-only datetime64, booleans
+`boolean`, integers nullable `Int64` (within 64 bits), list columns tuples."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .csvfile import RawTable, read_raw
+from .findings import Finding
+from .package import DataPackage
+from .schema import Field, TableSchema
+
+INTEGER = re.compile(r"[+-]?[0-9]{1,19}")  # fullmatch; more digits cannot fit in 64 bits
+NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean",
+          "date": "datetime64[ns]", "list": "object"}
+#: dates as spreadsheets write them, with the fix spelled out
+DATE_LOOKALIKES = [
+    (re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})"), "M/D/YYYY", lambda m: (m[3], m[1], m[2])),
+    (re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})"), "D.M.YYYY", lambda m: (m[3], m[2], m[1])),
+    (re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"), "YYYY/M/D", lambda m: (m[1], m[2], m[3])),
+    (re.compile(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日"), "YYYY年M月D日", lambda m: (m[1], m[2], m[3])),
+]
+
+
+def dtype_of(field: Field) -> str:
+    return DTYPES.get(field.type, "string")
+
+
+def type_message(field: Field, value: str | None = None) -> str:
+    """Why a cell's text is not of its field's type; with the value, the
+    likely cause and the fix."""
+    if value is not None and field.type == "date":
+        text = str(value).strip()
+        for pattern, shape, ymd in DATE_LOOKALIKES:
+            m = pattern.fullmatch(text)
+            if m:
+                y, mo, d = ymd(m)
+                return f"looks like a date written {shape}; write it as {int(y):04d}-{int(mo):02d}-{int(d):02d}"
+        if DATE.fullmatch(text):
+            return "is not a real calendar date (check the month and day; use YYYY-MM-DD)"
+    if value is not None and field.type == "integer" and re.fullmatch(r"[+-]?[0-9]+", str(value)):
+        return "is too large: whole numbers must fit in 64 bits"
+    if value is not None and field.type == "boolean" and str(value).strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+        return f"must be written {' or '.join(field.true_values + field.false_values)} (lower case)"
+    return {"date": "is not a valid date (use YYYY-MM-DD)",
+            "integer": "is not a whole number",
+            "number": "is not a number",
+            "boolean": f"must be {' or '.join(field.true_values + field.false_values)}"}.get(
+        field.type, f"is not a valid {field.type}")
+
+
+def _integer(text: str) -> int | None:
+    if not INTEGER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if INT64[0] <= value <= INT64[1] else None
+
+
+def coerce_column(values: pd.Series, field: Field) -> tuple[pd.Series, pd.Series]:
+    """The typed column, and a mask of cells whose text is not of the type."""
+    present = values.notna()
+    text = values.where(present, "")
+    if field.type == "integer":
+        parsed = [_integer(v) if p else None for v, p in zip(text, present)]
+        ok = pd.Series([v is not None or not p for v, p in zip(parsed, present)], index=values.index)
+        typed = pd.array([pd.NA if v is None else v for v in parsed], dtype="Int64")
+    elif field.type == "number":
+        ok = pd.Series([bool(NUMBER.fullmatch(v)) or not p for v, p in zip(text, present)], index=values.index)
+        typed = pd.to_numeric(text.where(ok & present, None), errors="coerce").astype("Float64")
+    elif field.type == "boolean":
+        allowed = {**{v: True for v in field.true_values}, **{v: False for v in field.false_values}}
+        ok = text.isin(list(allowed)) | ~present
+        typed = pd.array([allowed.get(v) if p else pd.NA for v, p in zip(text, present)], dtype="boolean")
+    elif field.type == "date":
+        shaped = pd.Series([bool(DATE.fullmatch(v)) for v in text], index=values.index)
+        parsed = pd.to_datetime(text.where(present & shaped, None), format="%Y-%m-%d", errors="coerce")
+        ok = parsed.notna() | ~present
+        typed = parsed.astype("datetime64[ns]")
+    elif field.type == "list":
+        ok = pd.Series(True, index=values.index)
+        typed = pd.Series([tuple(v.split(field.delimiter)) if p else None for v, p in zip(text, present)],
+                          index=values.index, dtype=object)
+    else:
+        ok = pd.Series(True, index=values.index)
+        typed = values.astype("string")
+    return pd.Series(typed, index=values.index, name=field.name), ~pd.Series(np.asarray(ok, dtype=bool), index=values.index)
+
+
+def coerce(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list[Finding]]:
+    frame = raw.frame()
+    columns, found = {}, []
+    for field in schema.fields:
+        if field.name not in frame.columns:
+            continue
+        typed, bad = coerce_column(frame[field.name], field)
+        columns[field.name] = typed
+        for i in np.flatnonzero(bad.to_numpy()):
+            value = frame[field.name].iat[int(i)]
+            found.append(Finding(raw.file, raw.line_of(int(i)), field.name, "type", type_message(field, value),
+                                 value, table=raw.name))
+    typed_frame = pd.DataFrame(columns, index=frame.index)
+    return typed_frame, found
+
+
+def read_tables(package: DataPackage, names=None):
+    """Raw tables, typed frames and file/type findings for the named tables."""
+    raws, frames, found = {}, {}, []
+    for name in names or package.resources:
+        resource = package.resource(name)
+        raw, problems = read_raw(resource)
+        found += problems
+        if raw is None:
+            continue
+        frame, type_problems = coerce(raw, resource.schema)
+        found += type_problems
+        raws[name], frames[name] = raw, frame
+    return raws, frames, found
