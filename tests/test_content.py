@@ -67,12 +67,12 @@ def test_garbled_chinese_name_is_corrected(t):
     assert t["people"].set_index("person_id").loc["li-yunze", "name_zh"] == "李云泽"
 
 
-def test_chinese_columns_are_cjk_only(t):
-    from sifc.rules import CJK_ONLY
+def test_chinese_columns_are_simplified_chinese_only(t):
+    from sifc.textrules import cell_breaches, rules_for
     for name, frame in t.items():
         for col in [c for c in frame.columns if c.endswith("_zh")]:
             for value in frame[col].dropna():
-                assert CJK_ONLY.match(value), (name, col, value)
+                assert cell_breaches(value, rules_for("cjk")) == [], (name, col, value)
 
 
 def test_no_seed_noise_or_personal_data_anywhere():

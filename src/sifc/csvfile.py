@@ -5,6 +5,7 @@ quoting, a header equal to the schema's fields, rectangular rows."""
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ import pandas as pd
 
 from .findings import Finding
 from .package import Resource, is_remote
+from .safeio import UnsafeFile, read_limited, read_package_file
 
 BOM = b"\xef\xbb\xbf"
 
@@ -48,25 +50,77 @@ def read_bytes(resource: Resource) -> bytes:
     if is_remote(resource.path):
         from .fetch import fetch_bytes
         return fetch_bytes(resource.path)
-    return resource.file.read_bytes()
+    if resource.root is None:
+        return read_limited(resource.file, what="data file")
+    return read_package_file(resource.root, resource.path, what="data file")
+
+
+#: problems after which a table's rows cannot be trusted: its cell checks
+#: would only repeat the mistake, so they do not run on it
+BLOCKS_TABLE = ("file", "header", "csv-syntax", "encoding-file")
+
+
+def _encoding_findings(data: bytes, add) -> bool:
+    """Report bytes that are not UTF-8. A file saved in another encoding as a
+    whole (UTF-16, or GBK from a Chinese spreadsheet) is one finding naming
+    it; returns True then (the table cannot be read)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (data[:200].count(b"\x00") > len(data[:200]) // 4 > 0):
+        add(1, None, "encoding", "the file is saved as UTF-16; save it as UTF-8 (in Excel: Save As, "
+            "'CSV UTF-8')", None, "encoding-file")
+        return True
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+        if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+            add(1, None, "encoding", "the file is saved as GBK/GB18030 (the default of Chinese Excel); save it as "
+                "UTF-8 (in Excel: Save As, 'CSV UTF-8')", None, "encoding-file")
+            return True
+    except UnicodeDecodeError:
+        pass
+    bad = []
+    for i, line in enumerate(data.split(b"\n")):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad.append((i + 1, exc.start, line[exc.start:exc.end]))
+    for number, start, chunk in bad[:20]:
+        add(number, None, "encoding", f"bytes at position {start + 1} of the line are not valid UTF-8", chunk.hex(" "))
+    if len(bad) > 20:
+        add(bad[20][0], None, "encoding", f"{len(bad) - 20} more lines are not valid UTF-8 (first 20 shown); "
+            "save the file as UTF-8")
+    return False
 
 
 def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | None, list[Finding]]:
+    """The table as written, and the file-level findings. The RawTable is
+    None when the rows cannot be trusted (see BLOCKS_TABLE)."""
     file = resource.path
     found: list[Finding] = []
+    blocked = False
 
-    def add(line, column, rule, message, value=None):
+    def add(line, column, rule, message, value=None, kind=None):
+        nonlocal blocked
         found.append(Finding(file, line, column, rule, message, value, table=resource.name))
+        blocked = blocked or (kind or rule) in BLOCKS_TABLE
 
     if data is None:
         try:
             data = read_bytes(resource)
-        except OSError as exc:
-            add(None, None, "file", f"cannot read the file: {exc.strerror or exc}")
+        except FileNotFoundError:
+            add(None, None, "file", "the file does not exist")
+            return None, found
+        except (OSError, UnsafeFile) as exc:
+            add(None, None, "file", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")
             return None, found
     if data.startswith(BOM):
         add(1, None, "bom", "the file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM")
         data = data[len(BOM):]
+    if _encoding_findings(data, add):
+        return None, found
 
     physical = data.split(b"\n")
     crlf = [i + 1 for i, line in enumerate(physical) if line.endswith(b"\r")]
@@ -76,13 +130,9 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
     bare_cr = [i + 1 for i, line in enumerate(physical) if b"\r" in line.rstrip(b"\r")]
     if bare_cr:
         add(bare_cr[0], None, "line-ending", "a bare carriage return (CR) inside a line; use LF line endings")
-    for i, line in enumerate(physical):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad = line[exc.start:exc.end]
-            add(i + 1, None, "encoding", f"bytes at position {exc.start + 1} of the line are not valid UTF-8",
-                bad.hex(" "))
+    if data and not data.endswith(b"\n"):
+        add(len(physical), None, "final-newline", "the last line does not end with a line break; add one "
+                                                  "(`sifc fmt` does)")
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -110,16 +160,59 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
 
     expected = resource.schema.field_names
     if header != expected:
-        missing = [n for n in expected if n not in header]
-        extra = [n for n in header if n not in expected]
-        if missing or extra:
-            detail = "; ".join(filter(None, [missing and f"missing {', '.join(missing)}",
-                                             extra and f"unexpected {', '.join(extra)}"]))
-        else:
-            detail = "same names in a different order"
-        add(1, None, "header", f"the header must be the schema's fields in order ({', '.join(expected)}): {detail}",
-            ",".join(header))
+        add(1, None, "header", header_message(header, expected), ",".join(header))
+    # A row of the wrong width is reported once and left out: its cells are
+    # shifted, so every check of them would report a wrong finding.
+    shaped = [(row, line) for row, line in zip(records, lines) if len(row) == len(header)]
     for row, line in zip(records, lines):
         if len(row) != len(header):
-            add(line, None, "row-shape", f"the row has {len(row)} cells but the header has {len(header)}")
-    return RawTable(resource.name, file, header, records, lines), found
+            add(line, None, "row-shape", shape_message(row, header))
+    if blocked:
+        return None, found
+    table = RawTable(resource.name, file, header, [r for r, _ in shaped], [n for _, n in shaped])
+    order = out_of_order(table, list(resource.schema.primary_key))
+    if order is not None:
+        add(table.line_of(order), None, "row-order",
+            f"rows are not sorted by {', '.join(resource.schema.primary_key)}: this row belongs before the one "
+            f"above it; run `sifc fmt` to sort the file")
+    return table, found
+
+
+def header_message(header: list[str], expected: list[str]) -> str:
+    """What is wrong with a header, in words, with "did you mean"."""
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    missing = [n for n in expected if n not in header]
+    extra = [n for n in header if n not in expected]
+    parts = []
+    if repeated:
+        parts.append("repeats " + ", ".join(repeated))
+    for name in extra:
+        guess = difflib.get_close_matches(name, missing, n=1, cutoff=0.6)
+        parts.append(f"unexpected {name!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+    if missing:
+        parts.append("missing " + ", ".join(missing))
+    if not parts:
+        parts.append("same names in a different order")
+    return f"the header must be the schema's fields in order ({', '.join(expected)}): {'; '.join(parts)}"
+
+
+def shape_message(row: list[str], header: list[str]) -> str:
+    if len(row) > len(header):
+        return (f"the row has {len(row)} cells but the header has {len(header)}; a comma inside a cell needs the "
+                'cell in double quotes ("like, this")')
+    return f"the row has {len(row)} cells but the header has {len(header)}; a cell or a comma is missing"
+
+
+def out_of_order(table: RawTable, key: list[str]) -> int | None:
+    """Index of the first record whose key sorts before the previous one's
+    (the order `sifc fmt` writes), or None. One pass."""
+    positions = [table.header.index(k) for k in key if k in table.header]
+    if not positions:
+        return None
+    previous = None
+    for i, record in enumerate(table.records):
+        current = tuple(record[p] if p < len(record) else "" for p in positions)
+        if previous is not None and current < previous:
+            return i
+        previous = current
+    return None

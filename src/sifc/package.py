@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .schema import TableSchema, read_schema
+from .schema import TableSchema, parse_schema
 
 DESCRIPTOR = "datapackage.json"
 
@@ -24,6 +24,8 @@ class Resource:
     schema_path: str
     file: Path
     schema: TableSchema
+    #: the package root, for reading `path` safely (None for remote files)
+    root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -81,24 +83,48 @@ def default_root() -> Path:
     raise PackageError("no datapackage.json found: pass a package folder or descriptor path")
 
 
-def open_package(path: str | os.PathLike | None = None, allow_remote: bool = False) -> DataPackage:
+class DefinitionError(PackageError):
+    """The descriptor or a Table Schema is wrong; `.findings` locates each
+    mistake. `sifc validate` reports them as findings (exit 1)."""
+
+    def __init__(self, findings):
+        self.findings = findings
+        first = findings[0].text() if findings else ""
+        more = f" (and {len(findings) - 1} more; `sifc validate` lists them)" if len(findings) > 1 else ""
+        super().__init__(f"the package's definitions are invalid: {first}{more}")
+
+
+def read_descriptor(path: str | os.PathLike | None) -> tuple[Path, Path, dict, str]:
+    """(root, descriptor path, descriptor, its text); PackageError when it
+    cannot be read as a JSON object."""
+    from .safeio import MAX_JSON_BYTES, UnsafeFile, read_limited
     root = Path(path) if path is not None else default_root()
     descriptor_path = root if root.name.endswith(".json") else root / DESCRIPTOR
-    root = descriptor_path.parent
     try:
-        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+        text = read_limited(descriptor_path, MAX_JSON_BYTES, what="descriptor").decode("utf-8")
+        descriptor = json.loads(text)
     except FileNotFoundError:
         raise PackageError(f"{descriptor_path}: file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except IsADirectoryError:
+        raise PackageError(f"{descriptor_path}: is a folder, not a descriptor") from None
+    except (UnsafeFile, OSError) as exc:
+        raise PackageError(f"{descriptor_path}: cannot be read ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise PackageError(f"{descriptor_path}: not a readable JSON descriptor ({exc})") from None
-    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
-        raise PackageError(f"{descriptor_path}: a data package descriptor needs a 'resources' list")
+    if not isinstance(descriptor, dict):
+        raise PackageError(f"{descriptor_path}: a data package descriptor is a JSON object")
+    return descriptor_path.parent, descriptor_path, descriptor, text
+
+
+def open_package(path: str | os.PathLike | None = None, allow_remote: bool = False) -> DataPackage:
+    root, descriptor_path, descriptor, text = read_descriptor(path)
+    if not isinstance(descriptor.get("resources"), list):
+        raise DefinitionError(check_definitions(root, descriptor, text, allow_remote))
 
     # Every path is checked before any resource is opened.
     problems = []
     for i, res in enumerate(descriptor["resources"]):
         if not isinstance(res, dict):
-            problems.append(f"resources[{i}] is not an object")
             continue
         name = res.get("name", f"resources[{i}]")
         paths = res.get("path")
@@ -107,26 +133,27 @@ def open_package(path: str | os.PathLike | None = None, allow_remote: bool = Fal
             if reason:
                 problems.append(f"resource {name!r}: path {p!r} {reason}")
         schema = res.get("schema")
-        if not isinstance(schema, str):
-            problems.append(f"resource {name!r}: 'schema' must be a path to a Table Schema file")
-        else:
+        if isinstance(schema, str):
             reason = unsafe_reason(schema, allow_remote=False)
             if reason:
                 problems.append(f"resource {name!r}: schema {schema!r} {reason}")
     if problems:
         raise PackageError(f"{descriptor_path.name}: unsafe descriptor refused: " + "; ".join(problems))
 
+    errors = check_definitions(root, descriptor, text, allow_remote)
+    if errors:
+        raise DefinitionError(errors)
+    from .safeio import read_package_file
     resources = {}
     for res in descriptor["resources"]:
         path_ = res["path"]
-        if isinstance(path_, list):
-            raise PackageError(f"{descriptor_path.name}: resource {res['name']!r}: multi-file resources are not supported")
         file = root / path_ if not is_remote(path_) else Path(path_)
-        try:
-            schema = read_schema(res["name"], root / res["schema"])
-        except FileNotFoundError:
-            raise PackageError(f"{res['schema']}: Table Schema file not found") from None
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise PackageError(f"{res['schema']}: not a readable Table Schema ({exc})") from None
-        resources[res["name"]] = Resource(res["name"], path_, res["schema"], file, schema)
+        raw = json.loads(read_package_file(root, res["schema"]).decode("utf-8"))
+        resources[res["name"]] = Resource(res["name"], path_, res["schema"], file, parse_schema(res["name"], raw),
+                                          None if is_remote(path_) else root)
     return DataPackage(root, descriptor, resources)
+
+
+def check_definitions(root: Path, descriptor: dict, text: str, allow_remote: bool = False):
+    from .schemacheck import check_descriptor
+    return check_descriptor(root, descriptor, text, allow_remote)

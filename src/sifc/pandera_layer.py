@@ -16,7 +16,7 @@ from .csvfile import RawTable
 from .findings import Finding
 from .tabletypes import dtype_of
 from .package import DataPackage
-from .rules import CellRule, TableRule, cell_rules, table_rules
+from .rules import CellRule, TableRule, _first_line_ref, cell_rules, table_rules
 from .schema import TableSchema
 
 ROW_REF = re.compile(r"\{row:(\d+)\}")
@@ -101,17 +101,16 @@ def to_findings(errors: SchemaErrors, schema: TableSchema, frame: pd.DataFrame, 
         elif (column, check) in registry:
             rule = registry[(column, check)]
             cell = frame.at[index, column]
-            if rule.parts:  # a combined check: report each rule the cell breaks
+            if rule.diagnose:  # a combined check: report each rule the cell breaks
                 value = _raw_value(raw, frame, positions.get(index), column)
-                for part in rule.parts:
-                    if not bool(part.passes(pd.Series([cell], dtype=object)).iloc[0]):
-                        out.append(Finding(file, line(index), column, part.name, part.message(cell), value,
-                                           part.severity, table=schema.name))
+                for name, message in rule.diagnose(cell):
+                    out.append(Finding(file, line(index), column, name, message, value, rule.severity,
+                                       table=schema.name))
                 continue
             value = rule.offending(cell) if rule.offending else _raw_value(raw, frame, positions.get(index), column)
             message = rule.message(cell)
             if rule.name == "unique":
-                first = positions[frame.index[(frame[column] == cell).to_numpy(dtype=bool)][0]]
+                first = _first_line_ref(frame, [column], positions[index])
                 message = rows_to_lines(duplicate_message(first))
             out.append(Finding(file, line(index), column, rule.name, message, value, rule.severity,
                                table=schema.name))

@@ -8,29 +8,19 @@ Each rule returns a boolean Series: True where the row passes.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
-from .findings import INVISIBLE
+from . import textrules
 from .schema import Field, TableSchema
 
-CJK_ALLOWED = ("\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # ideographs
-               "\u3000-\u303f"  # CJK symbols and punctuation: 、。〈〉《》「」
-               "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"  # full-width punctuation
-               "\u00b7\u2014\u2026"  # middle dot, em dash, ellipsis
-               "0-9")  # official Chinese names use Arabic numerals for years
-CJK_ONLY = re.compile(f"^[{CJK_ALLOWED}]+$")
-FULL_WIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
-FULL_WIDTH_ANY = re.compile("[\uff01-\uff5e]")
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-INVISIBLE_RE = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-#: exactly the characters str.strip() removes, spelled out: pandas runs a
-#: pattern with \s in Python rather than pyarrow (RE2's \s differs)
-SPACE = "[" + "".join(sorted({chr(c) for c in range(0x3001) if chr(c).isspace()})) + "]"
-PLAIN_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+#: the README promises every table reads with plain `pd.read_csv`; a field
+#: may hold dates in the future only when its schema says so (`sifc.planned`)
+EARLIEST_DATE = "1949-01-01"
 
 
 @dataclass
@@ -43,8 +33,8 @@ class CellRule:
     #: what to show as the offending value; default: the cell as written
     offending: Callable[[object], str] | None = None
     severity: str = "error"
-    #: for a combined check: the specific rules a failing cell breaks
-    parts: list["CellRule"] | None = None
+    #: for a combined check: (rule, message) for each rule a failing cell breaks
+    diagnose: Callable[[object], list[tuple[str, str]]] | None = None
 
 
 @dataclass
@@ -97,48 +87,63 @@ def _text_cells(field: Field):
 
 
 def hygiene_rules(field: Field) -> list[CellRule]:
+    """The text rules of `textrules` as one check per column (pandera's cost
+    is per check); a failing cell is split back into the rules it breaks
+    when it is reported. List cells are checked item by item."""
     if field.type not in ("string", "list"):
         return []
-    texts = _text_cells(field)
-    name = field.name
+    rules = textrules.rules_for(field.script)
 
-    def all_ok(pred):
-        return lambda s: _map(s, lambda v: all(pred(t) for t in texts(v)))
+    def bad_texts(texts: pd.Series) -> np.ndarray:
+        texts = _text(texts)
+        found = textrules.breaches(texts, rules)
+        return np.logical_or.reduce(list(found.values())) if found else np.zeros(len(texts), dtype=bool)
 
-    full_width = FULL_WIDTH_ALNUM if field.script == "cjk" else FULL_WIDTH_ANY
-    parts = [
-        CellRule("control-character", name, all_ok(lambda t: not CONTROL.search(t)),
-                 lambda v: "contains a line break, tab or other control character; keep each cell on one line"),
-        CellRule("invisible-character", name, all_ok(lambda t: not INVISIBLE_RE.search(t)),
-                 lambda v: "contains an invisible character (zero-width space, BOM, direction mark…); delete it"),
-        CellRule("whitespace", name, all_ok(lambda t: t == t.strip()),
-                 lambda v: "has leading or trailing whitespace"),
-        CellRule("full-width-ascii", name, all_ok(lambda t: not full_width.search(t)),
-                 lambda v: "contains full-width ASCII characters (Ａ１，…); use ordinary ASCII"
-                 if field.script != "cjk" else "contains full-width letters or digits; use ordinary ASCII ones"),
-        CellRule("formula-injection", name,
-                 all_ok(lambda t: not FORMULA_START.match(t) or bool(PLAIN_NUMBER.match(t))),
-                 lambda v: "starts with =, +, -, @, tab or CR, which a spreadsheet would run as a formula; reword it"),
-    ]
-    # One check per column instead of five: pandera's cost is per check, and
-    # a failing cell is split back into the rules it breaks when reported.
     if field.is_list:
-        passes = lambda s: _map(s, lambda v: _clean(v, texts, full_width))
+        def passes(s):
+            items = _items_series(s)
+            present = items.notna() & (items != "")
+            bad = np.zeros(len(items), dtype=bool)
+            if present.any():
+                bad[present.to_numpy()] = bad_texts(items[present])
+            return pd.Series(~bad, index=items.index).groupby(level=0).all().reindex(s.index, fill_value=True)
+
+        def diagnose(value):
+            seen = {}
+            for item in _items(value):
+                for rule, message in (textrules.cell_breaches(item, rules) if item else []):
+                    seen.setdefault(rule, f"item {item!r}: {message}")
+            return list(seen.items())
     else:
-        suspicious = "|".join([CONTROL.pattern, INVISIBLE_RE.pattern, full_width.pattern, "^" + SPACE, SPACE + "$"])
-        passes = lambda s: ~(_text(s).str.contains(suspicious, regex=True).fillna(False).astype(bool)
-                             | (_text(s).str.match(FORMULA_START.pattern).fillna(False).astype(bool)
-                                & ~_fullmatch(s, PLAIN_NUMBER.pattern.strip("^$"))))
-    return [CellRule("hygiene", name, passes, lambda v: "breaks a text hygiene rule", parts=parts)]
+        passes = lambda s: pd.Series(~bad_texts(s), index=s.index)
+        diagnose = lambda value: textrules.cell_breaches(str(value), rules)
+    return [CellRule("hygiene", field.name, passes, lambda v: "breaks a text rule", diagnose=diagnose)]
 
 
-def _clean(value, texts, full_width) -> bool:
-    """True when no hygiene rule fails for any text of this cell."""
-    for t in texts(value):
-        if (CONTROL.search(t) or INVISIBLE_RE.search(t) or t != t.strip() or full_width.search(t)
-                or (FORMULA_START.match(t) and not PLAIN_NUMBER.match(t))):
-            return False
-    return True
+def list_rules(field: Field) -> list[CellRule]:
+    """A list cell's structure: no empty item, no item twice."""
+    if not field.is_list:
+        return []
+    name, d = field.name, field.delimiter
+    dup = lambda v: sorted({t for t in _items(v) if _items(v).count(t) > 1})
+    return [
+        CellRule("empty-list-item", name, lambda s: _all_items(s, lambda items: items.fillna("") != ""),
+                 lambda v: f"has an empty item ('{d}{d}', or '{d}' at the start or end); remove the extra '{d}'"),
+        CellRule("duplicate-item", name,
+                 lambda s: pd.Series([len(set(v)) == len(v) for v in s], index=s.index, dtype=bool),
+                 lambda v: f"lists {', '.join(repr(t) for t in dup(v))} more than once"),
+    ]
+
+
+def date_rules(field: Field) -> list[CellRule]:
+    """A date is not before 1949 (Table Schema `minimum`, see
+    constraint_rules) and, unless the field holds planned dates, not after today."""
+    if field.type != "date" or field.planned:
+        return []
+    today = pd.Timestamp.today().normalize()
+    return [CellRule("future-date", field.name, lambda s: s <= today,
+                     lambda v: f"is after today ({today:%Y-%m-%d}); a recorded fact cannot be dated in the "
+                               "future (a field for planned dates says so in its schema)")]
 
 
 def constraint_rules(field: Field) -> list[CellRule]:
@@ -156,33 +161,26 @@ def constraint_rules(field: Field) -> list[CellRule]:
                             lambda v: f"does not match the pattern {field.pattern}"))
     if field.item_pattern:
         rx = re.compile(field.item_pattern)
-        bad = lambda v: [t for t in _items(v) if not rx.fullmatch(t)]
+        bad = lambda v: [t for t in _items(v) if t and not rx.fullmatch(t)]
         out.append(CellRule("pattern", name,
-                            lambda s: _all_items(s, lambda items: _fullmatch(items.fillna(""), field.item_pattern)),
+                            lambda s: _all_items(s, lambda items: _fullmatch(items.fillna(""), field.item_pattern)
+                                                 | (items.fillna("") == "").to_numpy()),
                             lambda v: f"each item must match {field.item_pattern}; bad: "
                                       + ", ".join(repr(t) for t in bad(v)),
                             offending=lambda v: field.delimiter.join(_items(v))))
-    if field.is_list:
-        dup = lambda v: sorted({t for t in _items(v) if _items(v).count(t) > 1})
-        out.append(CellRule("duplicate-item", name,
-                            lambda s: pd.Series([len(set(v)) == len(v) for v in s], index=s.index, dtype=bool),
-                            lambda v: f"lists {', '.join(repr(t) for t in dup(v))} more than once"))
     if field.max_length is not None:
         out.append(CellRule("max-length", name, lambda s: s.str.len() <= field.max_length,
                             lambda v: f"is longer than {field.max_length} characters ({len(v)})"))
     if field.min_length is not None:
         out.append(CellRule("min-length", name, lambda s: s.str.len() >= field.min_length,
                             lambda v: f"is shorter than {field.min_length} characters"))
+    bound = (lambda b: pd.Timestamp(b)) if field.type == "date" else (lambda b: b)
     if field.minimum is not None:
-        out.append(CellRule("minimum", name, lambda s: s >= field.minimum,
+        out.append(CellRule("minimum", name, lambda s: s >= bound(field.minimum),
                             lambda v: f"must be at least {field.minimum}"))
     if field.maximum is not None:
-        out.append(CellRule("maximum", name, lambda s: s <= field.maximum,
+        out.append(CellRule("maximum", name, lambda s: s <= bound(field.maximum),
                             lambda v: f"must be at most {field.maximum}"))
-    if field.script == "cjk":
-        out.append(CellRule("cjk-only", name, lambda s: _fullmatch(s, CJK_ONLY.pattern.strip("^$")),
-                            lambda v: "must hold only Chinese characters, CJK punctuation and digits "
-                                      "(no Latin letters, spaces or pinyin)"))
     return out
 
 
@@ -201,9 +199,9 @@ def reference_rules(schema: TableSchema, context: dict[str, pd.DataFrame]) -> li
         if target is None or ref_field not in target:
             continue
         valid = set(target[ref_field].dropna())
-        missing = lambda v, valid=valid: [t for t in _items(v) if t not in valid]
+        missing = lambda v, valid=valid: [t for t in _items(v) if t and t not in valid]
         out.append(CellRule("foreign-key", field.name,
-                            lambda s, valid=valid: _all_items(s, lambda items: items.isin(valid)),
+                            lambda s, valid=valid: _all_items(s, lambda items: items.isin(valid) | (items == "")),
                             lambda v, missing=missing, r=resource, f=ref_field:
                                 f"no row of {r} has {f} " + ", ".join(repr(t) for t in missing(v)),
                             offending=lambda v, missing=missing, d=field.delimiter: d.join(missing(v))))
@@ -213,7 +211,7 @@ def reference_rules(schema: TableSchema, context: dict[str, pd.DataFrame]) -> li
 def cell_rules(schema: TableSchema, context: dict[str, pd.DataFrame] | None = None) -> list[CellRule]:
     out = []
     for field in schema.fields:
-        out += constraint_rules(field) + hygiene_rules(field)
+        out += constraint_rules(field) + list_rules(field) + date_rules(field) + hygiene_rules(field)
     if context is not None:
         out += reference_rules(schema, context)
     return out
@@ -221,11 +219,33 @@ def cell_rules(schema: TableSchema, context: dict[str, pd.DataFrame] | None = No
 
 # --- table rules ------------------------------------------------------------
 
+_CACHES: dict[int, dict] = {}
+
+
+def _frame_cache(df: pd.DataFrame) -> dict:
+    """Per-frame memo for the messages of repeated rows (kept outside the
+    frame: pandas copies `attrs` on every operation)."""
+    key = id(df)
+    if key not in _CACHES:
+        _CACHES[key] = {}
+        weakref.finalize(df, _CACHES.pop, key, None)
+    return _CACHES[key]
+
+
 def _first_line_ref(df: pd.DataFrame, cols: list[str], i: int) -> int:
-    """Position of the first row with the same values in cols as row i."""
-    key = df[cols].iloc[i]
-    same = (df[cols].astype(object).fillna("\0") == key.astype(object).fillna("\0")).all(axis=1)
-    return int(same.to_numpy().nonzero()[0][0])
+    """Position of the first row with the same values in cols as row i. The
+    map of first positions is built once per frame and column set, so
+    reporting many repeats stays linear."""
+    cache = _frame_cache(df)
+    key = tuple(cols)
+    if key not in cache:
+        keys = df[cols].astype(object).where(df[cols].notna(), "\0")
+        group = keys.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+        first: dict[int, int] = {}
+        for pos, g in enumerate(group):
+            first.setdefault(int(g), pos)
+        cache[key] = [first[int(g)] for g in group]
+    return cache[key][i]
 
 
 def primary_key_rule(schema: TableSchema) -> TableRule | None:
@@ -240,18 +260,24 @@ def _no_cycle(spec, schema):
     field, key = spec["field"], schema.primary_key[0]
 
     def passes(df):
-        parent = dict(zip(df[key], df[field]))
-        ok = []
-        for start in df[key]:
-            seen, node, cyclic = set(), start, False
-            while node is not None and not pd.isna(node) and node in parent:
-                if node in seen:
-                    cyclic = start in seen
-                    break
-                seen.add(node)
+        """Each node is visited once (white-grey-black walk), so a long chain
+        costs linear time, not quadratic."""
+        parent = {k: p for k, p in zip(df[key], df[field]) if k is not None and not pd.isna(k)}
+        state: dict = {}  # absent: unvisited; 1: on the current path; 2: done
+        on_cycle: set = set()
+        for start in parent:
+            path, node = [], start
+            while node in parent and state.get(node) is None:
+                state[node] = 1
+                path.append(node)
                 node = parent[node]
-            ok.append(not cyclic)
-        return pd.Series(ok, index=df.index, dtype=bool)
+                if node is None or (not isinstance(node, str) and pd.isna(node)):
+                    break
+            if node in parent and state.get(node) == 1:  # closed a loop on this path
+                on_cycle.update(path[path.index(node):])
+            for n in path:
+                state[n] = 2
+        return pd.Series([k not in on_cycle for k in df[key]], index=df.index, dtype=bool)
     return TableRule("no-cycle", field, passes,
                      lambda df, i: f"{field} leads back to this row: the {field} chain has a cycle")
 
@@ -318,9 +344,43 @@ def _speaker_attended(spec, schema, context):
                      lambda df, i: "this person is not a participant of this event for this institution")
 
 
+def normalized_url(url) -> str | None:
+    """A URL as it identifies a page: scheme (http = https), host in lower
+    case without www. and default port, path without a trailing slash, no
+    fragment."""
+    from urllib.parse import urlsplit
+    if url is None or (not isinstance(url, str) and pd.isna(url)):
+        return None
+    try:
+        parts = urlsplit(str(url).strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        port = parts.port
+    except ValueError:
+        return str(url)
+    netloc = host + (f":{port}" if port not in (None, 80, 443) else "")
+    return f"{netloc}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
+
+
+def _unique_url(spec, schema):
+    field = spec["field"]
+
+    def passes(df):
+        keys = pd.Series([normalized_url(v) for v in df[field]], index=df.index, dtype=object)
+        return ~(keys.notna() & keys.duplicated(keep="first"))
+
+    def message(df, i):
+        cache = _frame_cache(df)
+        if ("url", field) not in cache:
+            first: dict = {}
+            cache[("url", field)] = [first.setdefault(normalized_url(v), pos) for pos, v in enumerate(df[field])]
+        return (f"points to the same page as the row on {{row:{cache[('url', field)][i]}}}; cite that source instead "
+                "of adding it twice")
+    return TableRule("unique-url", field, passes, message)
+
+
 BUILDERS = {"no-cycle": _no_cycle, "date-order": _date_order, "date-or-note": _date_or_note, "one-of": _one_of,
             "required-with": _required_with, "unique-together": _unique_together,
-            "consistent-within": _consistent_within}
+            "consistent-within": _consistent_within, "unique-url": _unique_url}
 CROSS_TABLE = {"speaker-attended": _speaker_attended}
 
 

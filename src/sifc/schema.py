@@ -30,8 +30,10 @@ class Field:
     references: tuple[str, str] | None = None
     item_pattern: str | None = None
     delimiter: str = ";"
-    #: "cjk": Chinese-only text column
+    #: "cjk": Simplified Chinese only; "latin": English only; None: any text
     script: str | None = None
+    #: a date field that may hold planned (future) dates
+    planned: bool = False
     true_values: tuple[str, ...] = ("true",)
     false_values: tuple[str, ...] = ("false",)
 
@@ -94,22 +96,28 @@ def parse_field(raw: dict) -> Field:
         item_pattern=ext.get("itemPattern"),
         delimiter=raw.get("delimiter", ";"),
         script=ext.get("script"),
+        planned=bool(ext.get("planned", False)),
         true_values=tuple(raw.get("trueValues", ["true"])),
         false_values=tuple(raw.get("falseValues", ["false"])),
     )
+
+
+def as_list(value) -> list:
+    """Table Schema lets a key's `fields` be one name or a list of names."""
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def parse_schema(name: str, raw: dict) -> TableSchema:
     fks = []
     for fk in raw.get("foreignKeys", []):
         ref = fk["reference"]
-        fks.append(ForeignKey(fk["fields"][0], ref.get("resource") or name, ref["fields"][0]))
+        fks.append(ForeignKey(as_list(fk["fields"])[0], ref.get("resource") or name, as_list(ref["fields"])[0]))
     return TableSchema(
         name=name,
         title=raw.get("title", name),
         description=raw.get("description", ""),
         fields=tuple(parse_field(f) for f in raw["fields"]),
-        primary_key=tuple(raw.get("primaryKey", [])),
+        primary_key=tuple(as_list(raw.get("primaryKey"))),
         foreign_keys=tuple(fks),
         rules=tuple(raw.get("sifc", {}).get("rules", [])),
         raw=raw,

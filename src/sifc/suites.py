@@ -41,8 +41,10 @@ def field_expectations(field: Field) -> list[dict]:
                                regex="^(?:" + _unanchored(field.pattern) + ")$"))
     if field.item_pattern:
         item = _unanchored(field.item_pattern)
+        # An empty item is the pandera layer's `empty-list-item` finding; this
+        # restates only what each present item must look like.
         out.append(expectation("expect_column_values_to_match_regex", meta("pattern"), column=col,
-                               regex=f"^(?:{item})(?:{re.escape(field.delimiter)}(?:{item}))*$"))
+                               regex=f"^(?:{item})?(?:{re.escape(field.delimiter)}(?:{item})?)*$"))
     if field.type == "date":
         out.append(expectation("expect_column_values_to_match_regex", meta("type"), column=col,
                                regex="^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))

@@ -5,13 +5,14 @@ runs in a forked process from the start, because importing
 great_expectations alone takes seconds; the other layers run meanwhile."""
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .descriptor import file_stats
 from .findings import Finding, Report
-from .package import DESCRIPTOR, DataPackage, is_remote, open_package
+from .safeio import UnsafeFile, read_package_file
+from .package import DESCRIPTOR, DataPackage, DefinitionError, is_remote, open_package
 
 LAYERS = ("frictionless", "pandera", "gx")
 #: above this much CSV, frictionless runs in its own process even beside GX
@@ -48,7 +49,11 @@ def stats_findings(package: DataPackage) -> list[Finding]:
     for res in package.descriptor["resources"]:
         if is_remote(res.get("path", "")) or not (package.root / res["path"]).is_file():
             continue
-        size, digest = file_stats(package.root / res["path"])
+        try:
+            data = read_package_file(package.root, res["path"])
+        except (OSError, UnsafeFile):
+            continue  # reported by the reading of the table itself
+        size, digest = len(data), "sha256:" + hashlib.sha256(data).hexdigest()
         for key, actual in (("bytes", size), ("hash", digest)):
             if key in res and res[key] != actual:
                 out.append(Finding(DESCRIPTOR, None, None, "descriptor-stats",
@@ -58,8 +63,55 @@ def stats_findings(package: DataPackage) -> list[Finding]:
 
 
 def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Path | None = None) -> Report:
-    package = open_package(path, allow_remote)  # raises PackageError before any data is read
+    try:
+        package = open_package(path, allow_remote)  # raises PackageError before any data is read
+    except DefinitionError as exc:
+        # The definitions are wrong: report each mistake, check no data.
+        report = Report(layers_run=["definitions"])
+        report.add("definitions", exc.findings)
+        report.notes.append("the data was not checked: fix the descriptor and schemas first")
+        return report
     report = Report(tables=list(package.resources), layers_run=[l for l in LAYERS if l not in skip])
+    try:
+        _run_layers(package, report, skip, allow_remote, docs_dir)
+    finally:
+        report.findings = without_cascades(package, report.findings)
+    return report
+
+
+#: a finding of these makes every other finding of its table an echo
+TABLE_BLOCKING = {"file", "header", "csv-syntax"}
+
+
+def without_cascades(package: DataPackage, findings: list[Finding]) -> list[Finding]:
+    """One mistake, one finding: drop what a structural problem causes
+    elsewhere. A table whose file, header or CSV syntax is broken keeps only
+    those findings (and nothing may point into it through a foreign key); a
+    row of the wrong width, or with bytes that are not UTF-8, keeps only that
+    finding for its line."""
+    structural = {"file", "header", "csv-syntax", "row-shape", "encoding", "bom", "line-ending", "final-newline",
+                  "row-order", "descriptor-stats", "descriptor"}
+    blocked = {f.table for f in findings if f.rule in TABLE_BLOCKING or (f.rule == "encoding" and f.line == 1
+                                                                         and f.value is None)}
+    lines = {(f.file, f.line) for f in findings if f.rule in ("row-shape", "encoding") and f.line is not None}
+    targets = {}
+    for name, resource in package.resources.items():
+        refs = {fk.field: fk.resource for fk in resource.schema.foreign_keys}
+        refs.update({f.name: r for f, r, _ in resource.schema.list_references()})
+        targets[name] = refs
+    keep = []
+    for f in findings:
+        if f.rule not in structural:
+            if f.table in blocked or (f.file, f.line) in lines:
+                continue
+            if f.rule in ("foreign-key", "speaker-attended") and (targets.get(f.table, {}).get(f.column) in blocked
+                                                                    or "participants" in blocked):
+                continue
+        keep.append(f)
+    return keep
+
+
+def _run_layers(package, report, skip, allow_remote, docs_dir) -> None:
     # GX runs in a forked worker from the start, so its slow import overlaps
     # the other layers. Frictionless gets a worker of its own when GX is
     # skipped, or when the data is large enough for the work to be CPU-bound;
