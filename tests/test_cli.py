@@ -57,7 +57,7 @@ def test_github_format_annotations_and_step_summary(tmp_path):
     out = run(str(root), "--skip", "gx", "--format", "github", env=env).stdout
     assert "::error file=data/people.csv,line=2,title=cjk-only in name_zh::" in out
     table = summary.read_text(encoding="utf-8")
-    assert "| data/participants.csv | 2 | role | enum |" in table
+    assert "| <code>data/participants.csv</code> | 2 | <code>role</code> | enum |" in table
 
 
 def test_warnings_do_not_block():

@@ -15,15 +15,17 @@ INVALID = sorted((FIXTURES / "invalid").glob("*.json"))
 VALID = sorted((FIXTURES / "valid").glob("*.json"))
 
 
-def run(tmp_path, case):
+def run(tmp_path, case, monkeypatch=None):
     root = prepare(tmp_path, case)
+    for name, value in case.get("env", {}).items():
+        monkeypatch.setenv(name, value)
     return validate(root, skip=tuple(case.get("skip", ())))
 
 
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
-def test_invalid_fixture_is_reported_exactly(tmp_path, path):
+def test_invalid_fixture_is_reported_exactly(tmp_path, path, monkeypatch):
     case = load_case(path)
-    report = run(tmp_path, case)
+    report = run(tmp_path, case, monkeypatch)
     for want in case["expect"]:
         matches = [f for f in report.findings
                    if (f.file, f.line, f.column, f.rule) == (want["file"], want["line"], want["column"], want["rule"])]
@@ -42,7 +44,7 @@ def test_invalid_fixture_is_reported_exactly(tmp_path, path):
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
 def test_valid_fixture_passes(tmp_path, path):
     case = load_case(path)
-    report = validate(prepare(tmp_path, case), skip=("gx",))
+    report = validate(prepare(tmp_path, case), skip=tuple(case.get("skip", ("gx",))))
     assert report.ok, report.to_text()
 
 

@@ -5,6 +5,8 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .safetext import escape, escape_json, markdown_cell, markdown_text
+
 ERROR, WARNING = "error", "warning"
 LAYERS = ("frictionless", "pandera", "gx")
 
@@ -25,17 +27,18 @@ class Finding:
         return (self.file, self.line, self.column, self.rule, self.value)
 
     def location(self) -> str:
-        out = self.file
+        out = escape(self.file)
         if self.line is not None:
             out += f":{self.line}"
             if self.column:
-                out += f":{self.column}"
+                out += f":{escape(self.column)}"
         elif self.column:
-            out += f":{self.column}"
+            out += f":{escape(self.column)}"
         return out
 
     def text(self) -> str:
-        s = f"{self.location()}: {self.rule}: {self.message}"
+        """One line, whatever the cell or header held: every part is escaped."""
+        s = f"{self.location()}: {escape(self.rule)}: {escape(self.message)}"
         if self.value is not None:
             s += f" (value: {show(self.value)})"
         if self.severity != ERROR:
@@ -49,22 +52,11 @@ class Finding:
 
 
 def show(value: str, limit: int = 80) -> str:
-    """A value as it can be printed on one line: control and invisible
-    characters escaped, long values cut."""
+    """A value as it can be printed on one line: quoted, with control,
+    format and invisible characters escaped, long values cut."""
     text = value if isinstance(value, str) else str(value)
-    out = []
-    for ch in text:
-        if ch in "\t\r\n" or ord(ch) < 0x20 or ch in INVISIBLE:
-            out.append(f"\\u{ord(ch):04x}" if ch not in "\t\r\n" else {"\t": "\\t", "\r": "\\r", "\n": "\\n"}[ch])
-        else:
-            out.append(ch)
-    s = "".join(out)
+    s = escape(text)
     return repr(s[:limit] + "…" if len(s) > limit else s)
-
-
-INVISIBLE = set("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
-                "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
-                "\u3164\ufeff\uffa0")
 
 
 def line_sort_key(f: Finding) -> tuple:
@@ -139,34 +131,37 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> str:
-        return json.dumps({"valid": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
+        return escape_json(json.dumps({"valid": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
                            "layers_run": self.layers_run, "tables": self.tables,
                            "counts": self.counts(), "notes": self.notes,
                            "findings": [f.as_dict() for f in self.sorted()]},
-                          ensure_ascii=False, indent=2) + "\n"
+                          ensure_ascii=False, indent=2)) + "\n"
 
     def to_github(self) -> str:
         out = []
         for f in self.sorted():
             kind = "error" if f.severity == ERROR else "warning"
-            props = [f"file={esc_prop(f.file)}"]
+            props = [f"file={esc_prop(escape(f.file))}"]
             if f.line is not None:
                 props.append(f"line={f.line}")
-            props.append(f"title={esc_prop(f.rule + (' in ' + f.column if f.column else ''))}")
-            msg = f.message + (f" (value: {show(f.value)})" if f.value is not None else "")
+            props.append(f"title={esc_prop(escape(f.rule) + (' in ' + escape(f.column) if f.column else ''))}")
+            msg = escape(f.message) + (f" (value: {show(f.value)})" if f.value is not None else "")
             out.append(f"::{kind} {','.join(props)}::{esc_data(msg)}")
         out.append(self.summary_line())
         return "\n".join(out) + "\n"
 
     def to_markdown(self) -> str:
+        """The step summary: every contributed text is escaped and set in
+        <code>, so no cell can add a link, image, mention or table column."""
         rows = ["### sifc validate", "", self.summary_line(), ""]
         if self.findings:
             rows += ["| file | line | column | rule | message | value | severity | layers |",
                      "|---|---|---|---|---|---|---|---|"]
             for f in self.sorted():
-                cells = [f.file, "" if f.line is None else str(f.line), f.column or "", f.rule, f.message,
-                         "" if f.value is None else show(f.value), f.severity, ", ".join(f.layers)]
-                rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+                cells = [markdown_cell(f.file), "" if f.line is None else str(f.line), markdown_cell(f.column or ""),
+                         markdown_text(f.rule), markdown_text(f.message),
+                         "" if f.value is None else markdown_cell(show(f.value)), f.severity, ", ".join(f.layers)]
+                rows.append("| " + " | ".join(cells) + " |")
         return "\n".join(rows) + "\n"
 
 

@@ -32,7 +32,11 @@ def constraint_message(field, rule: str) -> str:
 def check(package: DataPackage, raws: dict[str, RawTable]) -> list[Finding]:
     from frictionless import validate
 
-    report = validate(str(package.descriptor_path))
+    try:
+        report = validate(str(package.descriptor_path))
+    except Exception as exc:  # noqa: BLE001 - frictionless raises for descriptors it cannot open
+        return [Finding(DESCRIPTOR, None, None, "descriptor",
+                        f"frictionless could not check the package: {str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__}")]
     out: list[Finding] = []
     for error in report.errors:  # package-level: the descriptor itself
         out.append(Finding(DESCRIPTOR, None, None, "descriptor", error.message, table=None))

@@ -50,7 +50,8 @@ def run(package: DataPackage, raws: dict[str, RawTable], docs_dir: Path | None =
     complete = {"result_format": "COMPLETE"}
     found: list[Finding] = []
     for name, raw in raws.items():
-        entries = read_suite(package.root, name).get("expectations", [])
+        entries, problems = _buildable(read_suite(package.root, name).get("expectations", []), name)
+        found += problems
         if not entries:
             continue
         frame = raw.frame()
@@ -77,6 +78,23 @@ def run(package: DataPackage, raws: dict[str, RawTable], docs_dir: Path | None =
     if docs_dir is not None:
         context.build_data_docs(site_names=["sifc"])
     return found
+
+
+def _buildable(entries: list, table: str) -> tuple[list, list[Finding]]:
+    """The entries GX can build, and a finding for each it cannot (an
+    unknown expectation type, a wrong argument): a mistake in a suite is
+    reported where it is, never a crash."""
+    ok, found = [], []
+    for i, entry in enumerate(entries):
+        try:
+            _expectation(entry)
+        except Exception as exc:  # noqa: BLE001 - GX raises many kinds here
+            found.append(Finding(f"validation/{table}.json", None, f"expectations[{i}]", "definition",
+                                 f"Great Expectations cannot build this expectation ({type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0][:200] if str(exc) else ''})", entry.get("type")))
+            continue
+        ok.append(entry)
+    return ok, found
 
 
 def _expectation(entry: dict, position: int | None = None):

@@ -85,14 +85,14 @@ def read_limited(path: Path, limit: int | None = None, what: str = "file") -> by
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno in (getattr(os, "ELOOP", -1), getattr(os, "EMLINK", -1)):
-            raise UnsafeFile(f"{path}: is a symbolic link; links are not followed") from None
+            raise UnsafeFile("is a symbolic link; links are not followed") from None
         raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFile(f"{path}: is not a regular file (a device, FIFO, socket or folder); refused")
+            raise UnsafeFile("is not a regular file (a device, FIFO, socket or folder); refused")
         if info.st_size > limit:
-            raise UnsafeFile(f"{path}: {what} has {info.st_size:,} bytes, more than the limit of {limit:,} "
+            raise UnsafeFile(f"the {what} has {info.st_size:,} bytes, more than the limit of {limit:,} "
                              "(SIFC_MAX_FILE_BYTES raises it)")
         chunks, total = [], 0
         while True:
@@ -102,7 +102,7 @@ def read_limited(path: Path, limit: int | None = None, what: str = "file") -> by
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:  # the file grew while we read it
-                raise UnsafeFile(f"{path}: {what} is larger than the limit of {limit:,} bytes")
+                raise UnsafeFile(f"the {what} is larger than the limit of {limit:,} bytes")
         return b"".join(chunks)
     finally:
         os.close(fd)

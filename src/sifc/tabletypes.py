@@ -8,6 +8,7 @@ Text becomes pandas' string dtype, dates date-only datetime64, booleans
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,11 @@ def type_message(field: Field, value: str | None = None) -> str:
                 y, mo, d = ymd(m)
                 return f"looks like a date written {shape}; write it as {int(y):04d}-{int(mo):02d}-{int(d):02d}"
         if DATE.fullmatch(text):
-            return "is not a real calendar date (check the month and day; use YYYY-MM-DD)"
+            try:
+                date.fromisoformat(text)
+                return "has a year outside the dates the tools can hold (1678 to 2261); check the year"
+            except ValueError:
+                return "is not a real calendar date (check the month and day; use YYYY-MM-DD)"
     if value is not None and field.type == "integer" and re.fullmatch(r"[+-]?[0-9]+", str(value)):
         return "is too large: whole numbers must fit in 64 bits"
     if value is not None and field.type == "boolean" and str(value).strip().lower() in ("true", "false", "yes", "no", "1", "0"):
@@ -84,6 +89,9 @@ def coerce_column(values: pd.Series, field: Field) -> tuple[pd.Series, pd.Series
     elif field.type == "date":
         shaped = pd.Series([bool(DATE.fullmatch(v)) for v in text], index=values.index)
         parsed = pd.to_datetime(text.where(present & shaped, None), format="%Y-%m-%d", errors="coerce")
+        # datetime64[ns] holds 1677-09-21 to 2262-04-11; a year outside is a finding, not an overflow
+        years = parsed.dt.year
+        parsed = parsed.where((years > 1677) & (years < 2262))
         ok = parsed.notna() | ~present
         typed = parsed.astype("datetime64[ns]")
     elif field.type == "list":

@@ -198,7 +198,7 @@ GENERAL = [
     TextRule("non-ascii-space", _re(r"[^\P{Zs} ]"),
              lambda v: (f"contains a special space ({_listing(c for c in v if unicodedata.category(c) == 'Zs' and c != ' ')}); "
                         "use an ordinary space"),
-             supersedes=("whitespace",)),
+             supersedes=("whitespace", "cjk-only")),
     TextRule("whitespace", _re(EDGE_SPACE), lambda v: "has leading or trailing whitespace"),
     TextRule("combining-marks", _re(r"^\p{M}|\p{M}{3,}"),
              lambda v: "starts with a combining mark or stacks three or more; retype the accented letters",
@@ -206,7 +206,7 @@ GENERAL = [
     TextRule("cjk-compatibility", _re(CJK_COMPATIBILITY),
              lambda v: (f"contains a CJK compatibility ideograph ({_listing(c for c in v if 0xF900 <= ord(c) <= 0xFAFF or 0x2F800 <= ord(c) <= 0x2FA1F)}); "
                         f"use the unified character: {escape(unicodedata.normalize('NFC', v))!r}"),
-             supersedes=("not-nfc",)),
+             supersedes=("not-nfc", "cjk-only", "traditional-chinese")),
     TextRule("not-nfc", _not_nfc,
              lambda v: "is not in Unicode NFC form (a letter and its accent typed separately); "
                        f"write it as {escape(unicodedata.normalize('NFC', v))!r}"),
@@ -222,7 +222,8 @@ GENERAL = [
     TextRule("phone-number", _re(PHONE),
              lambda v: "contains what looks like a phone number; personal contact data is never part of this dataset"),
     TextRule("url-credentials", _re(CREDENTIAL_URL),
-             lambda v: "contains a URL carrying a user name, password or access token; remove the credentials"),
+             lambda v: "contains a URL carrying a user name, password or access token; remove the credentials",
+             supersedes=("email-address",)),
 ]
 
 

@@ -29,7 +29,9 @@ def _frictionless_job(path, allow_remote):
     package = open_package(path, allow_remote)
     raws = {}
     for name, resource in package.resources.items():
-        raw, _ = read_raw(resource)
+        raw, problems = read_raw(resource)
+        if any(f.rule == "file" for f in problems):
+            return []  # a file that cannot be read safely is not handed to frictionless either
         if raw is not None:
             raws[name] = raw
     return frictionless_layer.check(package, raws)
@@ -99,14 +101,25 @@ def without_cascades(package: DataPackage, findings: list[Finding]) -> list[Find
         refs = {fk.field: fk.resource for fk in resource.schema.foreign_keys}
         refs.update({f.name: r for f, r, _ in resource.schema.list_references()})
         targets[name] = refs
-    keep = []
+    # frictionless names an undecodable file once per table that refers to it
+    undecodable = any(f.rule == "encoding" and f.line == 1 and f.value is None for f in findings)
+    findings = [f for f in findings if not (undecodable and f.rule == "encoding" and f.line is None)]
+    # A cell that is not of its type has no value for its constraints to test.
+    mistyped = {(f.file, f.line, f.column) for f in findings if f.rule == "type"}
+    keep, headers = [], set()
     for f in findings:
         if f.rule not in structural:
             if f.table in blocked or (f.file, f.line) in lines:
                 continue
+            if f.rule != "type" and (f.file, f.line, f.column) in mistyped:
+                continue
             if f.rule in ("foreign-key", "speaker-attended") and (targets.get(f.table, {}).get(f.column) in blocked
                                                                     or "participants" in blocked):
                 continue
+        if f.rule == "header":  # our reader's words first; frictionless says the same in its own
+            if f.file in headers:
+                continue
+            headers.add(f.file)
         keep.append(f)
     return keep
 
@@ -139,7 +152,12 @@ def _run_layers(package, report, skip, allow_remote, docs_dir) -> None:
             pandera_findings = type_level + check_tables(package, raws, frames)
         # Merge in a fixed order, so the report does not depend on which
         # worker finishes first.
-        if "frictionless" in futures:
+        unreadable = sorted({f.file for f in read_findings if f.rule == "file"})
+        if unreadable:  # frictionless would read them anyway, past every limit
+            report.notes.append(f"the frictionless layer did not run: {', '.join(unreadable)} cannot be read safely")
+            if "frictionless" in futures:
+                futures.pop("frictionless").cancel()
+        elif "frictionless" in futures:
             report.add("frictionless", futures["frictionless"].result())
         elif "frictionless" not in skip:
             from . import frictionless_layer
