@@ -76,8 +76,36 @@ def run(package: DataPackage, raws: dict[str, RawTable], docs_dir: Path | None =
             if not outcome.success:
                 found += _findings(package, raw, frame, outcome)
     if docs_dir is not None:
+        _escape_stored_values(context)
         context.build_data_docs(site_names=["sifc"])
     return found
+
+
+def _escape_stored_values(context) -> None:
+    """GX's Data Docs put observed cell values into the HTML as they are, so a
+    cell holding <img onerror=…> would run in whoever opens the report CI
+    uploads. Every string in the stored results is escaped before the pages
+    are rendered; the verdict (taken from the results before) is unchanged."""
+    import html
+    from .safetext import escape
+
+    def clean(value):
+        if isinstance(value, str):
+            return html.escape(escape(value), quote=True)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(clean(v) for v in value)
+        if isinstance(value, dict):
+            return {clean(k) if isinstance(k, str) else k: clean(v) for k, v in value.items()}
+        return value
+
+    store = context.validation_results_store
+    for key in store.list_keys():
+        suite_result = store.get(key)
+        for outcome in suite_result.results:
+            outcome.result = clean(outcome.result or {})
+        store.set(key, suite_result)
 
 
 def _buildable(entries: list, table: str) -> tuple[list, list[Finding]]:
