@@ -42,4 +42,5 @@ def test_remote_allowed_only_when_asked(tmp_path):
     descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     descriptor["resources"][3]["path"] = "https://example.org/people.csv"
     (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    (root / "data" / "people.csv").unlink()  # a local CSV no resource names is itself a finding
     assert open_package(root, allow_remote=True).resource("people").path.startswith("https://")
