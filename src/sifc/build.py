@@ -10,19 +10,33 @@
 - csv-excel/: UTF-8-with-BOM copies for spreadsheet users
 - validation-report.json / .txt: the merged report of `sifc validate`
 
-Every artifact holds exactly the rows of the CSVs."""
+Every artifact holds exactly the rows of the CSVs.
+
+Nothing is written outside --out: the folder must not be the package root
+nor lie inside its data/, schemas/, validation/ or docs/ (links resolved);
+every file name taken from the descriptor (package name, version, resource
+names, file names) is checked before anything is written and refused
+(PackageError), never silently rewritten; subfolders that are links are
+refused. Files are read from the package the safe way (`safeio`)."""
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
+import shutil
 import sqlite3
+import stat
 import sys
+import tempfile
+import unicodedata
 import zipfile
 from pathlib import Path
 
 from .atomic import write_bytes_atomic, write_text_atomic
-from .package import DataPackage, open_package
+from .package import DESCRIPTOR, DataPackage, PackageError, open_package
+from .safeio import UnsafeFile, read_package_file
+from .safetext import escape
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 EXTRA_FILES = ["README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE", "LICENSE-DATA.md",
@@ -35,17 +49,118 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: folders of the package that --out must stay out of
+PROTECTED = ("data", "schemas", "validation", "docs")
+#: characters no artifact name may hold: separators, and what Windows or SQL quoting cannot take
+FORBIDDEN_CHARS = set('/\\<>:"|?*')
+MAX_NAME_BYTES = 200
+
+
+def check_out_dir(package: DataPackage, out: Path) -> Path:
+    """`out`, refused (PackageError) when it is the package root or inside
+    one of its PROTECTED folders (links resolved, for folders not yet
+    created too)."""
+    root = Path(package.root).resolve()
+    target = Path(out).resolve()
+    if target == root:
+        raise PackageError(f"--out {escape(out)} is the package folder itself; choose a folder for the artifacts, "
+                           "for example dist/")
+    for folder in PROTECTED:
+        inside = root / folder
+        if target == inside or target.is_relative_to(inside):
+            raise PackageError(f"--out {escape(out)} is inside the package's {folder}/ folder; choose a folder "
+                               f"outside {', '.join(f + '/' for f in PROTECTED)}, for example dist/")
+    return Path(out)
+
+
+def name_problem(value) -> str | None:
+    """Why a value from the descriptor cannot be (part of) a file name, or None."""
+    if not isinstance(value, str) or not value:
+        return "is not a non-empty string"
+    if "\x00" in value:
+        return "contains a NUL byte"
+    if value in (".", "..") or ".." in value:
+        return "contains '..'"
+    if value.startswith("."):
+        return "starts with a dot (a hidden file)"
+    bad = sorted({ch for ch in value if ch in FORBIDDEN_CHARS})
+    if bad:
+        return f"contains {' '.join(repr(ch) for ch in bad)} (a path separator or a character file systems refuse)"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") for ch in value):
+        return "contains a control, format or unassigned character"
+    if value != value.strip():
+        return "starts or ends with white space"
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"is longer than {MAX_NAME_BYTES} bytes"
+    return None
+
+
+def artifact_names(package: DataPackage) -> dict:
+    """Every name an artifact takes from the descriptor, checked before
+    anything is written: PackageError naming the key and value otherwise."""
+    d = package.descriptor
+    problems = []
+
+    def check(key: str, value) -> None:
+        problem = name_problem(value)
+        if problem:
+            problems.append(f"{key} {escape(repr(value))} {problem}")
+
+    check("name", d.get("name", "package"))
+    check("version", d.get("version", "0"))
+    files = {}
+    for name, resource in package.resources.items():
+        check("resource name", name)
+        base = Path(resource.path).name
+        check(f"resource {escape(repr(name))} file name", base)
+        files.setdefault(base.casefold(), []).append(name)
+    for base, names in sorted(files.items()):
+        if len(names) > 1:
+            problems.append(f"resources {', '.join(escape(repr(n)) for n in names)} share the file name "
+                            f"{escape(repr(base))}; their csv-excel copies would overwrite each other")
+    folded = {}
+    for name in package.resources:
+        folded.setdefault(name.casefold(), []).append(name)
+    for names in folded.values():
+        if len(names) > 1:
+            problems.append(f"resources {', '.join(escape(repr(n)) for n in names)} differ only in case; "
+                            "their artifacts would overwrite each other")
+    if problems:
+        raise PackageError(f"{DESCRIPTOR}: cannot name the artifacts: " + "; ".join(problems)
+                           + "; rename them in the descriptor")
+    return {"name": d.get("name", "package"), "version": d.get("version", "0")}
+
+
+def subfolder(out: Path, name: str) -> Path:
+    """out/name as a real folder: a link there (which could lead anywhere) is refused."""
+    folder = out / name
+    folder.mkdir(parents=True, exist_ok=True)
+    if not stat.S_ISDIR(os.lstat(folder).st_mode):
+        raise PackageError(f"{escape(folder)} is a link, not a folder; remove it so that nothing is written "
+                           "outside --out")
+    return folder
+
+
+def read_file(package: DataPackage, rel: str) -> bytes:
+    try:
+        return read_package_file(package.root, rel)
+    except FileNotFoundError:
+        raise PackageError(f"{escape(rel)}: file not found") from None
+    except (UnsafeFile, OSError) as exc:
+        raise PackageError(f"{escape(rel)}: cannot be read safely ({escape(exc)})") from None
+
+
 def release_zip(package: DataPackage, out: Path) -> Path:
-    version = package.descriptor.get("version", "0")
-    name = package.descriptor.get("name", "package")
+    names = artifact_names(package)
+    version, name = names["version"], names["name"]
     files = ["datapackage.json"] + sorted({r.schema_path for r in package.resources.values()}) \
         + [r.path for r in package.resources.values()] \
-        + [f for f in EXTRA_FILES if (package.root / f).is_file()]
+        + [f for f in EXTRA_FILES if os.path.lexists(package.root / f)]
     manifest = {}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for rel in files:
-            data = (package.root / rel).read_bytes()
+            data = read_file(package, rel)
             manifest[rel] = {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
             _add(archive, f"{name}-{version}/{rel}", data)
         _add(archive, f"{name}-{version}/MANIFEST.json",
@@ -67,8 +182,7 @@ def parquet_files(package: DataPackage, frames, out: Path) -> dict[str, Path]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    folder = out / "parquet"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = subfolder(out, "parquet")
     written = {}
     for name, frame in frames.items():
         schema = package.resource(name).schema
@@ -114,6 +228,11 @@ def _sql_value(field, value):
     return str(value)
 
 
+def q(identifier: str) -> str:
+    """An SQL identifier, quoted so that no name can end the quoting."""
+    return '"' + str(identifier).replace('"', '""') + '"'
+
+
 def sqlite_ddl(package: DataPackage) -> list[str]:
     """CREATE statements derived from the Table Schemas, tables in dependency order."""
     statements = []
@@ -121,25 +240,26 @@ def sqlite_ddl(package: DataPackage) -> list[str]:
         s = resource.schema
         cols = []
         for f in s.fields:
-            col = f'"{f.name}" {SQL_TYPES.get(f.type, "TEXT")}'
+            col = f'{q(f.name)} {SQL_TYPES.get(f.type, "TEXT")}'
             if f.required:
                 col += " NOT NULL"
             if f.enum:
-                col += " CHECK (\"{0}\" IN ({1}))".format(f.name, ", ".join("'" + v.replace("'", "''") + "'" for v in f.enum))
+                col += " CHECK ({0} IN ({1}))".format(q(f.name), ", ".join("'" + str(v).replace("'", "''") + "'"
+                                                                          for v in f.enum))
             cols.append(col)
-        cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in s.primary_key) + ")")
+        cols.append("PRIMARY KEY (" + ", ".join(q(k) for k in s.primary_key) + ")")
         for fk in s.foreign_keys:
-            cols.append(f'FOREIGN KEY ("{fk.field}") REFERENCES "{fk.resource}" ("{fk.ref_field}")')
-        statements.append(f'CREATE TABLE "{s.name}" (\n  ' + ",\n  ".join(cols) + "\n)")
+            cols.append(f'FOREIGN KEY ({q(fk.field)}) REFERENCES {q(fk.resource)} ({q(fk.ref_field)})')
+        statements.append(f'CREATE TABLE {q(s.name)} (\n  ' + ",\n  ".join(cols) + "\n)")
         # one link table per list column, so SQL can join list members
         for f, ref, ref_field in s.list_references():
             pk = s.primary_key[0] if len(s.primary_key) == 1 else None
             if pk is None:
                 continue
             statements.append(
-                f'CREATE TABLE "{s.name}__{f.name}" (\n  "{pk}" TEXT NOT NULL REFERENCES "{s.name}" ("{pk}"),\n'
-                f'  "position" INTEGER NOT NULL,\n  "{ref_field}" TEXT NOT NULL REFERENCES "{ref}" ("{ref_field}"),\n'
-                f'  PRIMARY KEY ("{pk}", "position")\n)')
+                f'CREATE TABLE {q(s.name + "__" + f.name)} (\n  {q(pk)} TEXT NOT NULL REFERENCES {q(s.name)} ({q(pk)}),\n'
+                f'  "position" INTEGER NOT NULL,\n  {q(ref_field)} TEXT NOT NULL REFERENCES {q(ref)} ({q(ref_field)}),\n'
+                f'  PRIMARY KEY ({q(pk)}, "position")\n)')
     return statements
 
 
@@ -185,10 +305,20 @@ LEFT JOIN people pe ON pe.person_id = m.announced_by""",
 
 
 def sqlite_file(package: DataPackage, frames, out: Path) -> Path:
-    path = out / f"{package.descriptor.get('name', 'package')}.sqlite"
-    tmp = out / f".{path.name}.building"
-    if tmp.exists():
-        tmp.unlink()
+    path = out / f"{artifact_names(package)['name']}.sqlite"
+    # built in a private folder of our own (mkdtemp: new, mode 0700), so no
+    # link planted in --out can redirect SQLite's writes
+    work = Path(tempfile.mkdtemp(prefix=".sqlite-", suffix=".building", dir=out))
+    try:
+        tmp = work / path.name
+        _write_sqlite(package, frames, tmp)
+        write_bytes_atomic(path, tmp.read_bytes())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def _write_sqlite(package: DataPackage, frames, tmp: Path) -> None:
     db = sqlite3.connect(tmp)
     try:
         db.execute("PRAGMA foreign_keys = ON")
@@ -200,18 +330,18 @@ def sqlite_file(package: DataPackage, frames, out: Path) -> Path:
         with db:
             for name, frame in frames.items():
                 s = package.resource(name).schema
-                cols = ", ".join(f'"{f.name}"' for f in s.fields)
+                cols = ", ".join(q(f.name) for f in s.fields)
                 marks = ", ".join("?" for _ in s.fields)
                 rows = [tuple(_sql_value(f, v) for f, v in zip(s.fields, row))
                         for row in frame[s.field_names].itertuples(index=False, name=None)]
-                db.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', rows)
+                db.executemany(f'INSERT INTO {q(name)} ({cols}) VALUES ({marks})', rows)
                 for f, ref, ref_field in s.list_references():
                     if len(s.primary_key) != 1:
                         continue
                     pk = s.primary_key[0]
                     links = [(key, i, item) for key, items in zip(frame[pk], frame[f.name]) if items is not None
                              for i, item in enumerate(items, 1)]
-                    db.executemany(f'INSERT INTO "{name}__{f.name}" VALUES (?, ?, ?)', links)
+                    db.executemany(f'INSERT INTO {q(name + "__" + f.name)} VALUES (?, ?, ?)', links)
         for view, sql in VIEWS.items():
             db.execute(f'CREATE VIEW "{view}" AS {sql.strip()}')
         problems = db.execute("PRAGMA foreign_key_check").fetchall()
@@ -221,9 +351,6 @@ def sqlite_file(package: DataPackage, frames, out: Path) -> Path:
         db.execute("VACUUM")
     finally:
         db.close()
-    write_bytes_atomic(path, tmp.read_bytes())
-    tmp.unlink()
-    return path
 
 
 def excel_workbook(package: DataPackage, frames, out: Path) -> Path:
@@ -248,7 +375,7 @@ def excel_workbook(package: DataPackage, frames, out: Path) -> Path:
         for row in frame[s.field_names].itertuples(index=False, name=None):
             ws.append([_excel(f, v) for f, v in zip(s.fields, row)])
         ws.freeze_panes = "A2"
-    path = out / f"{d.get('name', 'package')}.xlsx"
+    path = out / f"{artifact_names(package)['name']}.xlsx"
     buf = io.BytesIO()
     wb.save(buf)
     write_bytes_atomic(path, buf.getvalue())
@@ -263,10 +390,9 @@ def _excel(field, value):
 
 
 def excel_csv_copies(package: DataPackage, out: Path) -> Path:
-    folder = out / "csv-excel"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = subfolder(out, "csv-excel")
     for resource in package.resources.values():
-        write_bytes_atomic(folder / Path(resource.path).name, b"\xef\xbb\xbf" + resource.file.read_bytes())
+        write_bytes_atomic(folder / Path(resource.path).name, b"\xef\xbb\xbf" + read_file(package, resource.path))
     return folder
 
 
@@ -274,7 +400,8 @@ def build(path=None, out: Path = Path("dist"), validate_first: bool = True) -> d
     from .loader import read_tables
 
     package = open_package(path)
-    out = Path(out)
+    out = check_out_dir(package, Path(out))
+    artifact_names(package)  # every name checked before anything is written
     out.mkdir(parents=True, exist_ok=True)
     summary = {}
     if validate_first:

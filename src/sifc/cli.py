@@ -38,16 +38,40 @@ def cmd_validate(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    """Recompute everything derived from the schemas and data."""
-    from .descriptor import refresh
-    from .package import open_package
+    """Recompute everything derived from the schemas and data. A package
+    that fails validation is not re-hashed (that would bless the mistake)
+    unless --force is given; --check writes nothing."""
+    from .descriptor import UnhashableFiles, refresh
+    from .findings import Finding
+    from .package import DESCRIPTOR, open_package
     from .suites import stale_suites, write_suites
 
     package = open_package(args.path)
+    if not args.check and not args.force:
+        from .validate import validate
+        report = validate(package.root, skip={"gx"})
+        # stale bytes/hash are what refresh is for; anything else blocks it
+        blocking = [f for f in report.errors if f.rule != "descriptor-stats"]
+        if blocking:
+            for f in sorted(blocking, key=lambda f: (f.file, f.line or 0))[:10]:
+                print(f.text())
+            if len(blocking) > 10:
+                print(f"… and {len(blocking) - 10} more")
+            print(f"sifc refresh: the package fails validation ({len(blocking)} "
+                  f"finding{'s' if len(blocking) != 1 else ''}); nothing was changed. Run `sifc validate` "
+                  "and fix them first (or `sifc refresh --force` to re-hash anyway)", file=sys.stderr)
+            return EXIT_INVALID
     schemas = [r.schema for r in package.resources.values()]
     stale = []
-    if not refresh(package.root, check=True):
-        stale.append("datapackage.json (bytes, hash)")
+    try:
+        if not refresh(package.root, check=True):
+            stale.append(f"{DESCRIPTOR} (bytes, hash)")
+    except UnhashableFiles as exc:
+        for file, reason in exc.problems:
+            print(Finding(file, None, None, "file", reason).text())
+        print(f"sifc refresh: {len(exc.problems)} resource file{'s' if len(exc.problems) != 1 else ''} cannot be "
+              f"hashed; nothing was changed", file=sys.stderr)
+        return EXIT_INVALID
     stale += [f"validation/{name}.json" for name in stale_suites(package.root, schemas)]
     from . import docs
     stale += docs.stale(package)
@@ -57,12 +81,23 @@ def cmd_refresh(args) -> int:
         if stale:
             print("run `sifc refresh` to regenerate", file=sys.stderr)
         return EXIT_INVALID if stale else EXIT_OK
-    write_suites(package.root, schemas)
-    docs.write(package)
-    refresh(package.root)
+    try:
+        write_suites(package.root, schemas)
+        docs.write(package)
+        refresh(package.root)
+    except OSError as exc:
+        return _cannot_write("refresh", exc)
     for s in stale:
         print(f"updated: {s}")
     return EXIT_OK
+
+
+def _cannot_write(command: str, exc: OSError) -> int:
+    from .safetext import escape
+    where = f" {escape(str(exc.filename))}" if exc.filename else ""
+    print(f"sifc {command}: cannot write{where}: {exc.strerror or exc}; check the folder's permissions "
+          "(files written so far are complete, none is half-written)", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_fmt(args) -> int:
@@ -70,10 +105,15 @@ def cmd_fmt(args) -> int:
     from .package import open_package
 
     package = open_package(args.path)
-    outcomes = format_package(package, check=args.check)
+    try:
+        outcomes = format_package(package, check=args.check)
+    except OSError as exc:
+        return _cannot_write("fmt", exc)
     for o in outcomes:
         if o.error:
             print(f"{o.file}: cannot format: {o.error}", file=sys.stderr)
+        elif o.note:
+            print(f"{o.file}: {o.note}")
         elif o.changed:
             print(f"{o.file}: {'would be reformatted' if args.check else 'reformatted'}")
     if any(o.error for o in outcomes):
@@ -103,6 +143,8 @@ def cmd_build(args) -> int:
     except RuntimeError as exc:
         print(f"sifc build: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except OSError as exc:
+        return _cannot_write("build", exc)
     sys.stdout.write(describe(summary))
     return EXIT_OK
 
@@ -125,6 +167,7 @@ def main(argv=None) -> int:
     r = sub.add_parser("refresh", help="regenerate the descriptor's bytes/hash, GX suites and generated docs")
     r.add_argument("path", nargs="?")
     r.add_argument("--check", action="store_true", help="only report what is stale (exit 1 if anything is)")
+    r.add_argument("--force", action="store_true", help="re-hash even if the package fails validation")
     r.set_defaults(func=cmd_refresh)
 
     f = sub.add_parser("fmt", help="rewrite every CSV in canonical form (sorted, schema column order, LF, no BOM)")

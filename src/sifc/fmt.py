@@ -4,7 +4,12 @@ Canonical: UTF-8 without BOM, LF line endings, columns in schema order,
 rows sorted by primary key, minimal quoting. Formatting is lossless (the
 multiset of cell values never changes) and atomic (temp file + rename); a
 file it cannot read faithfully (not UTF-8, malformed quoting, ragged rows)
-is refused and left untouched, never repaired by guesswork."""
+is refused and left untouched, never repaired by guesswork.
+
+Files are read the safe way (no links, no devices, bounded in size). A run
+killed at any moment leaves every file either old or new: each is replaced
+by one rename. The temporary files such a run leaves behind are removed by
+the next run (and only those: `.{name}.XXXXXXXX.tmp` beside a data file)."""
 from __future__ import annotations
 
 import csv
@@ -12,8 +17,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_bytes_atomic
-from .package import DataPackage
+from .atomic import stale_temporaries, write_bytes_atomic
+from .package import DataPackage, is_remote
+from .safeio import UnsafeFile, read_package_file
 
 BOM = "\ufeff"
 
@@ -27,6 +33,8 @@ class Outcome:
     file: str
     changed: bool
     error: str | None = None
+    #: what was done besides formatting (a stale temporary file removed)
+    note: str | None = None
 
 
 def canonical(data: bytes, fields: list[str], primary_key: list[str]) -> bytes:
@@ -75,11 +83,57 @@ def csv_line(cells: list[str]) -> str:
     return ",".join(out) + "\n"
 
 
-def format_package(package: DataPackage, check: bool = False) -> list[Outcome]:
-    outcomes = []
+def _relative(package: DataPackage, path: Path) -> str:
+    try:
+        return path.relative_to(package.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def stale_files(package: DataPackage) -> list[Path]:
+    """Temporary files an interrupted run left beside the package's CSVs."""
+    found = []
     for resource in package.resources.values():
-        path = Path(resource.file)
-        original = path.read_bytes()
+        if resource.root is not None and not is_remote(resource.path):
+            found += [p for p in stale_temporaries(Path(resource.file)) if p not in found]
+    return found
+
+
+def read_resource(resource) -> bytes:
+    if resource.root is None or is_remote(resource.path):
+        raise UnsafeFile("is remote; only local files are formatted")
+    return read_package_file(resource.root, resource.path, what="data file")
+
+
+def format_package(package: DataPackage, check: bool = False) -> list[Outcome]:
+    """Format every CSV (or, with check=True, only say which would change).
+    Before writing, temporary files left by an interrupted run are removed
+    (with check=True they are only listed). A file that cannot be read
+    safely or formatted faithfully is an Outcome with an error, untouched."""
+    outcomes = []
+    for tmp in stale_files(package):
+        rel = _relative(package, tmp)
+        if check:
+            outcomes.append(Outcome(rel, False, note="temporary file left by an interrupted `sifc fmt`; "
+                                                       "`sifc fmt` removes it"))
+            continue
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            continue
+        outcomes.append(Outcome(rel, False, note="removed: temporary file left by an interrupted run"))
+    for resource in package.resources.values():
+        try:
+            original = read_resource(resource)
+        except FileNotFoundError:
+            outcomes.append(Outcome(resource.path, False, "file not found"))
+            continue
+        except UnsafeFile as exc:
+            outcomes.append(Outcome(resource.path, False, f"cannot be read safely: {exc}"))
+            continue
+        except OSError as exc:
+            outcomes.append(Outcome(resource.path, False, f"cannot be read: {exc.strerror or exc}"))
+            continue
         try:
             new = canonical(original, resource.schema.field_names, list(resource.schema.primary_key))
         except FormatError as exc:
@@ -87,6 +141,6 @@ def format_package(package: DataPackage, check: bool = False) -> list[Outcome]:
             continue
         changed = new != original
         if changed and not check:
-            write_bytes_atomic(path, new)
+            write_bytes_atomic(Path(resource.file), new)
         outcomes.append(Outcome(resource.path, changed))
     return outcomes
