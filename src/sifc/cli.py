@@ -43,10 +43,29 @@ def cmd_refresh(args) -> int:
     unless --force is given; --check writes nothing."""
     from .descriptor import UnhashableFiles, refresh
     from .findings import Finding
-    from .package import DESCRIPTOR, open_package
+    from .package import DESCRIPTOR, DefinitionError, open_package
     from .suites import stale_suites, write_suites
 
-    package = open_package(args.path)
+    try:
+        package = open_package(args.path)
+    except DefinitionError as exc:
+        missing_stats = all("bytes/hash" in f.message for f in exc.findings)
+        if missing_stats and args.force and not args.check:
+            from .package import read_descriptor
+            try:
+                refresh(read_descriptor(args.path)[0])  # adds them; the rest follows as usual
+            except OSError as err:
+                return _cannot_write("refresh", err)
+            print(f"updated: {DESCRIPTOR} (bytes, hash added)")
+            package = open_package(args.path)
+        else:
+            for f in exc.findings:
+                print(f.text())
+            hint = " (`sifc refresh --force` adds missing bytes/hash)" if missing_stats else ""
+            print(f"sifc refresh: the package's definitions are invalid ({len(exc.findings)} "
+                  f"finding{'s' if len(exc.findings) != 1 else ''}); nothing was changed. Fix them first"
+                  f"{hint}; `sifc validate` lists them", file=sys.stderr)
+            return EXIT_INVALID
     if not args.check and not args.force:
         from .validate import validate
         report = validate(package.root, skip={"gx"})
@@ -125,14 +144,9 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from .diff import diff, to_markdown, to_text
+    from .diff import run
 
-    diffs = diff(args.old, args.new, args.repo)
-    if args.format == "markdown":
-        sys.stdout.write(to_markdown(diffs, details=not args.summary))
-    else:
-        sys.stdout.write(to_text(diffs))
-    return EXIT_OK
+    return run(args.old, args.new, args.repo, fmt=args.format, summary=args.summary, check=args.check_weakening)
 
 
 def cmd_build(args) -> int:
@@ -175,11 +189,15 @@ def main(argv=None) -> int:
     f.add_argument("--check", action="store_true", help="change nothing; list files that would change (exit 1)")
     f.set_defaults(func=cmd_fmt)
 
-    d = sub.add_parser("diff", help="rows added, removed and changed between two package folders or git revisions")
+    d = sub.add_parser("diff", help="schema changes, weakenings, duplicate rows and rows added, removed and "
+                                    "changed between two package folders or git revisions")
     d.add_argument("old", help="a package folder or a git revision (e.g. main, v1.0.0)")
-    d.add_argument("new", help="a package folder or a git revision (e.g. HEAD)")
+    d.add_argument("new", nargs="?", help="a package folder or a git revision (default: the working tree)")
     d.add_argument("--format", choices=["text", "markdown"], default="text")
     d.add_argument("--summary", action="store_true", help="markdown: only the per-table counts")
+    d.add_argument("--check-weakening", action="store_true",
+                   help="exit 1 if a constraint was loosened or removed, a row deleted or a released count "
+                        "lowered without a line in CHANGELOG.md saying so")
     d.add_argument("--repo", help="the git repository for revisions (default: this package's checkout)")
     d.set_defaults(func=cmd_diff)
 
