@@ -22,7 +22,7 @@ def test_folder_diff(tmp_path):
     out = to_text(list(diffs.values()))
     assert "people: 0 added, 1 modified, 0 deleted" in out and '~ chen-jining' in out
     md = to_markdown(list(diffs.values()))
-    assert "| themes | 1 | 0 | 1 |" in md and "- deleted `asset-management`" in md
+    assert "| themes | 1 | 0 | 1 |" in md and "- deleted <code>asset-management</code>" in md
 
 
 def test_git_revision_diff_and_changelog_counts():
