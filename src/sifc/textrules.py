@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -61,25 +62,63 @@ CREDENTIAL_URL = (r"(?i)[a-z][a-z0-9+.\-]*://[^/\s?#@]+@"
                   r"|x-amz-signature|x-amz-credential|client_secret)=[^&\s]")
 
 
-def _contains(series: pd.Series, pattern: str) -> np.ndarray:
-    return series.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+class Column:
+    """One column's present text cells, in the forms the rules need, each
+    built once: the pyarrow array RE2 runs on, the Python strings, and the
+    set of distinct characters that lets a rule skip a column which cannot
+    break it (RE2's cost is mostly compiling big Unicode classes, paid per
+    call, so skipping is what keeps many small columns cheap)."""
+
+    def __init__(self, series: pd.Series):
+        import pyarrow as pa
+        self.values = [v if isinstance(v, str) else None for v in series.to_numpy(dtype=object)]
+        self.arr = pa.array(self.values, type=pa.string())
+        self._chars: frozenset | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def chars(self) -> frozenset:
+        if self._chars is None:
+            self._chars = frozenset("".join(v for v in self.values if v))
+        return self._chars
+
+    def may_hold(self, trigger: Callable[[str], bool]) -> bool:
+        """Whether any non-ASCII character of the column passes `trigger`."""
+        return any(trigger(c) for c in self.chars if not c.isascii())
 
 
-def _fullmatch(series: pd.Series, pattern: str) -> np.ndarray:
-    return series.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
-
-
-def _not_nfc(series: pd.Series) -> np.ndarray:
-    import pyarrow as pa
+def _bools(result) -> np.ndarray:
     import pyarrow.compute as pc
-    arr = pa.array(series.to_numpy(dtype=object), type=pa.string())
-    return ~pc.equal(pc.utf8_normalize(arr, form="NFC"), arr).to_numpy(zero_copy_only=False)
+    return pc.fill_null(result, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
-def _traditional(series: pd.Series) -> np.ndarray:
-    values = list(series.to_numpy(dtype=object))
-    if not values:
-        return np.zeros(0, dtype=bool)
+def _contains(col: Column, pattern: str) -> np.ndarray:
+    import pyarrow.compute as pc
+    return _bools(pc.match_substring_regex(col.arr, pattern))
+
+
+def _fullmatch(col: Column, pattern: str) -> np.ndarray:
+    import pyarrow.compute as pc
+    return _bools(pc.match_substring_regex(col.arr, f"^(?:{pattern})$"))
+
+
+def _not_nfc(col: Column) -> np.ndarray:
+    import pyarrow.compute as pc
+    if not col.may_hold(lambda c: True):  # ASCII is always NFC
+        return np.zeros(len(col), dtype=bool)
+    return ~_bools(pc.equal(pc.utf8_normalize(col.arr, form="NFC"), col.arr)) & _present(col)
+
+
+def _present(col: Column) -> np.ndarray:
+    return np.array([v is not None for v in col.values], dtype=bool)
+
+
+def _traditional(col: Column) -> np.ndarray:
+    values = [v or "" for v in col.values]
+    if not values or not col.may_hold(lambda c: True):
+        return np.zeros(len(values), dtype=bool)
     converted = _simplified("\n".join(values)).split("\n")
     if len(converted) != len(values):  # a phrase that spans lines (never seen): cell by cell
         converted = [_simplified(v) for v in values]
@@ -184,38 +223,81 @@ class TextRule:
     supersedes: tuple[str, ...] = field(default=())
 
 
-def _re(pattern):
-    return lambda s: _contains(s, pattern)
+def _re(pattern, trigger: Callable[[str], bool] | None = None):
+    """A rule that is one RE2 search; with `trigger`, a (conservative) test
+    of one non-ASCII character, the search runs only on columns holding a
+    character that could match: the pattern cannot match ASCII text."""
+    if trigger is None:
+        return lambda col: _contains(col, pattern)
+    return lambda col: _contains(col, pattern) if col.may_hold(trigger) else np.zeros(len(col), dtype=bool)
+
+
+@lru_cache(maxsize=None)
+def _category(ch: str) -> str:
+    return unicodedata.category(ch)
+
+
+def _invisible_trigger(ch: str) -> bool:
+    # Python's Unicode tables may be older than RE2's: a character Python
+    # calls unassigned ("Cn") is always searched, so skipping stays safe.
+    return _category(ch) in ("Cf", "Zl", "Zp", "Co", "Cs", "Cn") or 0xFE00 <= ord(ch) <= 0xFE0F \
+        or 0xE0100 <= ord(ch) <= 0xE01EF
+
+
+def _mark_trigger(ch: str) -> bool:
+    return _category(ch) in ("Mn", "Mc", "Me", "Cn")
+
+
+def _space_trigger(ch: str) -> bool:
+    return _category(ch) in ("Zs", "Zl", "Zp", "Cc", "Cn") or ch == "\x85"
+
+
+def _letter_trigger(ch: str) -> bool:
+    """A non-ASCII letter outside the blocks that hold only Han or Hangul
+    letters: the only kind that can be of another script than Latin or CJK."""
+    return (_category(ch) in ("Lu", "Ll", "Lt", "Lm", "Lo", "Cn")
+            and not (0x3400 <= ord(ch) <= 0x4DBF or 0x4E00 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF
+                     or ord(ch) >= 0x20000))
+
+
+def _cjk_or_letter_trigger(ch: str) -> bool:
+    """A character that could be CJK or a letter: anything but punctuation,
+    spaces and controls below U+2E80, where the CJK blocks begin."""
+    return ord(ch) >= 0x2E80 or _category(ch)[0] not in "PZC" or _category(ch) == "Cn"
+
+
+def _range_trigger(low: int, high: int):
+    return lambda ch: low <= ord(ch) <= high
 
 
 GENERAL = [
     TextRule("control-character", _re(r"\p{Cc}"),
              lambda v: "contains a line break, tab or other control character; keep each cell on one line",
              supersedes=("whitespace",)),
-    TextRule("invisible-character", _re(INVISIBLE),
+    TextRule("invisible-character", _re(INVISIBLE, _invisible_trigger),
              lambda v: f"contains an invisible or format character ({_listing(_hidden_chars(v))}); delete it",
              supersedes=("whitespace", "not-nfc")),
-    TextRule("non-ascii-space", _re(r"[^\P{Zs} ]"),
+    TextRule("non-ascii-space", _re(r"[^\P{Zs} ]", _space_trigger),
              lambda v: (f"contains a special space ({_listing(c for c in v if unicodedata.category(c) == 'Zs' and c != ' ')}); "
                         "use an ordinary space"),
              supersedes=("whitespace", "cjk-only")),
     TextRule("whitespace", _re(EDGE_SPACE), lambda v: "has leading or trailing whitespace"),
-    TextRule("combining-marks", _re(r"^\p{M}|\p{M}{3,}"),
+    TextRule("combining-marks", _re(r"^\p{M}|\p{M}{3,}", _mark_trigger),
              lambda v: "starts with a combining mark or stacks three or more; retype the accented letters",
              supersedes=("not-nfc",)),
-    TextRule("cjk-compatibility", _re(CJK_COMPATIBILITY),
+    TextRule("cjk-compatibility", _re(CJK_COMPATIBILITY, lambda c: 0xF900 <= ord(c) <= 0xFAFF or 0x2F800 <= ord(c) <= 0x2FA1F),
              lambda v: (f"contains a CJK compatibility ideograph ({_listing(c for c in v if 0xF900 <= ord(c) <= 0xFAFF or 0x2F800 <= ord(c) <= 0x2FA1F)}); "
                         f"use the unified character: {escape(unicodedata.normalize('NFC', v))!r}"),
              supersedes=("not-nfc", "cjk-only", "traditional-chinese")),
     TextRule("not-nfc", _not_nfc,
              lambda v: "is not in Unicode NFC form (a letter and its accent typed separately); "
                        f"write it as {escape(unicodedata.normalize('NFC', v))!r}"),
-    TextRule("mixed-script", lambda s: _mixed_script(s), explain_mixed_script),
-    TextRule("na-value", lambda s: s.isin(NA_STRINGS).to_numpy(dtype=bool),
+    TextRule("mixed-script", lambda col: _mixed_script(col), explain_mixed_script),
+    TextRule("na-value", lambda col: np.array([v in NA_STRINGS for v in col.values], dtype=bool),
              lambda v: f"{v!r} is read as a missing value by pandas and spreadsheets; leave the cell empty "
                        "if it is missing, or reword it"),
     TextRule("formula-injection",
-             lambda s: _contains(s, FORMULA_START) & ~_fullmatch(s, PLAIN_NUMBER),
+             lambda col: _contains(col, FORMULA_START) & ~_fullmatch(col, PLAIN_NUMBER),
              lambda v: "starts with =, +, -, @, tab or CR, which a spreadsheet would run as a formula; reword it"),
     TextRule("email-address", _re(EMAIL),
              lambda v: "contains an e-mail address; personal contact data is never part of this dataset"),
@@ -227,13 +309,15 @@ GENERAL = [
 ]
 
 
-def _mixed_script(series: pd.Series) -> np.ndarray:
+def _mixed_script(col: Column) -> np.ndarray:
     """Cheap RE2 screen (a non-Latin, non-CJK letter at all), then the exact
     word-by-word test on the few cells it lets through."""
-    suspect = _contains(series, OTHER_LETTER)
-    out = np.zeros(len(series), dtype=bool)
+    out = np.zeros(len(col), dtype=bool)
+    if not col.may_hold(_letter_trigger):
+        return out
+    suspect = _contains(col, OTHER_LETTER)
     for i in np.flatnonzero(suspect):
-        text = series.iat[i]
+        text = col.values[i]
         for word in _words(text):
             scripts = {_script(c) for c in word if unicodedata.category(c).startswith("L")}
             if len(scripts - {"COMMON", "INHERITED", "HAN", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO"}) > 1:
@@ -244,16 +328,16 @@ def _mixed_script(series: pd.Series) -> np.ndarray:
 
 def full_width_rule(cjk: bool) -> TextRule:
     if cjk:  # full-width punctuation is correct in Chinese; letters and digits are not
-        return TextRule("full-width-ascii", _re(r"[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}]"),
+        return TextRule("full-width-ascii", _re(r"[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}]", _range_trigger(0xFF10, 0xFF5A)),
                         lambda v: "contains full-width letters or digits; use ordinary ASCII ones")
-    return TextRule("full-width-ascii", _re(r"[\x{FF01}-\x{FF5E}]"),
+    return TextRule("full-width-ascii", _re(r"[\x{FF01}-\x{FF5E}]", _range_trigger(0xFF01, 0xFF5E)),
                     lambda v: "contains full-width ASCII characters (Ａ１，…); use ordinary ASCII")
 
 
-LATIN_ONLY = TextRule("latin-only", _re(rf"[{CJK_SCRIPTS}]|{OTHER_LETTER}"), explain_latin_only,
+LATIN_ONLY = TextRule("latin-only", _re(rf"[{CJK_SCRIPTS}]|{OTHER_LETTER}", _cjk_or_letter_trigger), explain_latin_only,
                       supersedes=("mixed-script",))
 CJK_ONLY = TextRule(
-    "cjk-only", lambda s: ~_fullmatch(s, f"[{CJK_ALLOWED}]+") | ~_contains(s, HAN),
+    "cjk-only", lambda col: (~_fullmatch(col, f"[{CJK_ALLOWED}]+") | ~_contains(col, HAN)) & _present(col),
     lambda v: ("holds no Chinese character; write the name in Chinese or leave the cell empty"
                if not any(0x3400 <= ord(c) <= 0x9FFF or ord(c) >= 0x20000 for c in v) else
                "must hold only Simplified Chinese characters, CJK punctuation and digits (no Latin letters, "
@@ -278,7 +362,8 @@ def rules_for(script: str | None) -> list[TextRule]:
 def breaches(series: pd.Series, rules: list[TextRule]) -> dict[str, np.ndarray]:
     """Per rule, a boolean array over `series` (present cells of string
     dtype): True where the cell breaks it, after superseded rules are dropped."""
-    found = {rule.name: rule.bad(series) for rule in rules}
+    col = Column(series)
+    found = {rule.name: rule.bad(col) for rule in rules}
     for rule in rules:
         for other in rule.supersedes:
             if other in found:
