@@ -100,3 +100,95 @@ def test_an_interrupted_write_leaves_the_original_intact(tmp_path, monkeypatch):
         format_package(open_package(root))
     assert path.read_text(encoding="utf-8") == messy_text
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+# ---- interrupted for real: SIGKILL at any moment ---------------------------------------------
+
+def big_messy_package(tmp_path, factor: int):
+    """A copy whose every CSV is many times larger and in reverse order (so
+    `fmt` has work to do on each), with the old bytes and the canonical new
+    bytes of every file."""
+    root = copy_package(tmp_path / "pkg")
+    package = open_package(root)
+    old, new = {}, {}
+    for resource in package.resources.values():
+        path = root / resource.path
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+        header, body = rows[0], rows[1:]
+        data = "".join(csv_line(r) for r in [header] + (body * factor)[::-1]).encode("utf-8")
+        path.write_bytes(data)
+        old[resource.path] = data
+        new[resource.path] = canonical(data, resource.schema.field_names, list(resource.schema.primary_key))
+        assert new[resource.path] != data
+    return root, old, new
+
+
+def temporaries(folder) -> list[str]:
+    return sorted(n for n in os.listdir(folder) if n.endswith(".tmp"))
+
+
+def test_fmt_killed_at_any_moment_leaves_every_file_old_or_new(tmp_path):
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root, old, new = big_messy_package(tmp_path, factor=120)
+    data = root / "data"
+    rng = random.Random(os.environ.get("SIFC_KILL_SEED", "9"))
+    command = [sys.executable, "-m", "sifc.cli", "fmt", str(root)]
+    for round_ in range(6):
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if round_ % 2 == 0:
+            # the moment a temporary file exists, a write is under way: kill it there
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and not temporaries(data) and time.monotonic() < deadline:
+                pass
+        else:
+            time.sleep(rng.uniform(0.5, 3.0))  # anywhere: start-up, reading, formatting or writing
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for rel in old:
+            current = (root / rel).read_bytes()
+            assert current in (old[rel], new[rel]), f"{rel} is neither its old nor its new content"
+    stale = temporaries(data)
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    for name in stale:
+        assert f"data/{name}: removed" in finished.stdout
+    assert temporaries(data) == []
+    assert {rel: (root / rel).read_bytes() for rel in old} == new
+    assert subprocess.run(command[:-1] + ["--check", str(root)], capture_output=True).returncode == 0
+
+
+def test_fmt_removes_only_its_own_stale_temporaries_and_says_so(tmp_path, capsys):
+    from sifc.cli import main
+    root = copy_package(tmp_path / "pkg")
+    data = root / "data"
+    ours = [data / ".people.csv.k3j_9x0a.tmp", data / ".events.csv.00000000.tmp"]
+    theirs = [data / ".people.csv.tmp", data / ".notes.txt.abcdefgh.tmp", data / "people.csv.abcdefgh.tmp",
+              data / ".people.csv.ABCDEFGH.tmp"]
+    for path in ours + theirs:
+        path.write_text("half-written")
+    assert main(["fmt", "--check", str(root)]) == 0  # --check lists them and removes nothing
+    out = capsys.readouterr().out
+    assert all(f"data/{p.name}: temporary file" in out for p in ours) and all(p.exists() for p in ours)
+    assert main(["fmt", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert sorted(l for l in out.splitlines() if "removed" in l) == sorted(f"data/{p.name}: removed: temporary file "
+                                                                            "left by an interrupted run" for p in ours)
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)
+
+
+def test_fmt_reads_through_safeio(tmp_path):
+    """A data file swapped for a link after the package was opened is refused, not followed."""
+    root = copy_package(tmp_path / "pkg")
+    package = open_package(root)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("person_id\nz\na\n")
+    (root / "data" / "people.csv").unlink()
+    (root / "data" / "people.csv").symlink_to(secret)
+    outcomes = {o.file: o for o in format_package(package)}
+    assert "symbolic link" in outcomes["data/people.csv"].error
+    assert secret.read_text() == "person_id\nz\na\n"
