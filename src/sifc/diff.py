@@ -588,6 +588,8 @@ def mark_recorded(changes: list[Change], items: list[str]) -> None:
         if m:
             deleted_counted[m.group(1)] += int(m.group(4))
     deleted_rows = Counter(c.table for c in changes if c.what == "row")
+    prose = [item for item in items if not COUNT_ROW.match(item)]
+    about: dict[str, list[str]] = {}  # the items naming a table, found once per table
     for c in changes:
         if not c.weakening:
             continue
@@ -595,8 +597,9 @@ def mark_recorded(changes: list[Change], items: list[str]) -> None:
                 deleted_counted[c.table] >= deleted_rows[c.table]:
             c.recorded = True
             continue
-        c.recorded = any((not c.table or _mentions(item, c.table)) and any(_mentions(item, w) for w in c.words)
-                         for item in items if not COUNT_ROW.match(item))
+        if c.table not in about:
+            about[c.table] = [item for item in prose if not c.table or _mentions(item, c.table)]
+        c.recorded = any(_mentions(item, w) for item in about[c.table] for w in c.words)
 
 
 # ---------------------------------------------------------------- the report
