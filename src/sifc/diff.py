@@ -192,6 +192,8 @@ def _is_number(v) -> bool:
 RAISE_LOOSENS = {"maxLength", "maximum", "exclusiveMaximum", "maxItems"}
 LOWER_LOOSENS = {"minLength", "minimum", "exclusiveMinimum", "minItems"}
 FLAGS = {"required", "unique"}
+#: flags that let more through when true (`sifc.planned`: a date may lie in the future)
+LOOSENING_FLAGS = {"planned"}
 #: field properties that change how a cell is read, not what it may hold
 READING = ("format", "itemType", "delimiter", "trueValues", "falseValues", "groupChar", "decimalChar",
            "bareNumber")
@@ -210,6 +212,8 @@ def _compare_value(what: str, old, new) -> str | None:
         if bool(old) == bool(new):
             return None
         return TIGHTENED if new else ("loosened" if old is not None and new is not None else "removed")
+    if what in LOOSENING_FLAGS:
+        return None if bool(old) == bool(new) else ("loosened" if new else TIGHTENED)
     if old is None:
         return TIGHTENED
     if new is None:
