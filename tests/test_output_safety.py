@@ -54,7 +54,8 @@ def test_github_annotations_cannot_be_injected(hostile_package, tmp_path):
     result = run("validate", str(hostile_package), "--skip", "gx", "--format", "github", env=env)
     lines = result.stdout.splitlines()
     annotations = [l for l in lines if l.startswith("::")]
-    assert len(annotations) == len(lines) - 1  # the last line is the verdict; no forged command line
+    assert len(annotations) == len(lines) - 2  # first line names the package, last is the verdict; no forged line
+    assert lines[0].startswith("sifc validate: shanghai-ifc ") and not lines[0].startswith("::")
     assert all(l.startswith(("::error file=data/people.csv,", "::warning file=data/")) for l in annotations)
     for line in lines:
         assert not hidden(line), repr(line)

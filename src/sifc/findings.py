@@ -70,6 +70,8 @@ class Report:
     layers_run: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: which package was checked: name, version and root folder
+    package: dict = field(default_factory=dict)
 
     def add(self, layer: str, findings) -> None:
         """Merge one layer's findings: the same problem reported by two
@@ -113,11 +115,19 @@ class Report:
         e, w = len(self.errors), len(self.warnings)
         verdict = "valid" if self.ok else "INVALID"
         return (f"{verdict}: {e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)} "
-                f"in {len(self.tables)} tables (layers run: {', '.join(self.layers_run) or 'none'})")
+                f"in {len(self.tables)} table{'s' * (len(self.tables) != 1)} (layers run: {', '.join(self.layers_run) or 'none'})")
+
+    def heading(self) -> str:
+        """The report's first line: which package, version and folder."""
+        p = self.package
+        if not p:
+            return "sifc validate: package not identified"
+        return escape(f"sifc validate: {p.get('name') or '(unnamed)'} {p.get('version') or '(no version)'} "
+                      f"at {p.get('root', '?')}")
 
     def to_text(self) -> str:
-        lines = [f.text() for f in self.sorted()]
-        if lines:
+        lines = [self.heading()] + [f.text() for f in self.sorted()]
+        if self.findings:
             lines.append("")
         counts = self.counts()
         if counts:
@@ -132,13 +142,13 @@ class Report:
 
     def to_json(self) -> str:
         return escape_json(json.dumps({"valid": self.ok, "errors": len(self.errors), "warnings": len(self.warnings),
-                           "layers_run": self.layers_run, "tables": self.tables,
+                           "package": self.package, "layers_run": self.layers_run, "tables": self.tables,
                            "counts": self.counts(), "notes": self.notes,
                            "findings": [f.as_dict() for f in self.sorted()]},
                           ensure_ascii=False, indent=2)) + "\n"
 
     def to_github(self) -> str:
-        out = []
+        out = [self.heading()]
         for f in self.sorted():
             kind = "error" if f.severity == ERROR else "warning"
             props = [f"file={esc_prop(escape(f.file))}"]
@@ -153,7 +163,7 @@ class Report:
     def to_markdown(self) -> str:
         """The step summary: every contributed text is escaped and set in
         <code>, so no cell can add a link, image, mention or table column."""
-        rows = ["### sifc validate", "", self.summary_line(), ""]
+        rows = ["### sifc validate", "", markdown_text(self.heading()), "", self.summary_line(), ""]
         if self.findings:
             rows += ["| file | line | column | rule | message | value | severity | layers |",
                      "|---|---|---|---|---|---|---|---|"]

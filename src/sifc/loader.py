@@ -33,7 +33,10 @@ def _related(package: DataPackage, name: str) -> list[str]:
 
 
 def _open(source):
-    if source is None or isinstance(source, (str, os.PathLike)) and not str(source).startswith(("http://", "https://")) \
+    if source is None:  # an analyst's own project may have a datapackage.json of its own
+        from .package import default_root
+        return open_package(default_root(ours_only=True))
+    if isinstance(source, (str, os.PathLike)) and not str(source).startswith(("http://", "https://")) \
             and not str(source).endswith(".zip"):
         return open_package(source)
     from .fetch import open_remote

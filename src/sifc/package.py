@@ -69,18 +69,49 @@ def bundled_root() -> Path | None:
     return here if (here / DESCRIPTOR).is_file() else None
 
 
-def default_root() -> Path:
-    """The repository checkout this module runs from, else the bundled copy."""
+#: the package this library ships and `sifc.load()` reads by default
+PACKAGE_NAME = "shanghai-ifc"
+
+
+def find_root(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest folder at or above `start` (default: the current folder)
+    that holds a datapackage.json, as git finds its repository."""
+    here = Path(start if start is not None else os.getcwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / DESCRIPTOR).is_file():
+            return folder
+    return None
+
+
+def _descriptor_name(root: Path) -> str | None:
+    try:
+        from .safeio import MAX_JSON_BYTES, read_limited
+        return json.loads(read_limited(root / DESCRIPTOR, MAX_JSON_BYTES)).get("name")
+    except Exception:  # noqa: BLE001 - unreadable: not ours, and open_package will say why if asked
+        return None
+
+
+def default_root(writing: bool = False, ours_only: bool = False) -> Path:
+    """The package a command acts on when given no path: the nearest
+    datapackage.json at or above the current folder, then $SIFC_PACKAGE,
+    then (for reading only) the copy bundled with the installed library.
+    Commands that write never fall back to the bundled copy, so nothing is
+    ever written into site-packages. `ours_only` (the library's `load()`)
+    skips a nearby package of another name: an analyst's own project."""
+    found = find_root()
+    if found is not None and not (ours_only and _descriptor_name(found) != PACKAGE_NAME):
+        return found
     env = os.environ.get("SIFC_PACKAGE")
     if env:
         return Path(env)
-    for parent in Path(__file__).resolve().parents:
-        if (parent / DESCRIPTOR).is_file() and (parent / "schemas").is_dir():
-            return parent
     bundled = bundled_root()
-    if bundled:
+    if bundled and not writing:
         return bundled
-    raise PackageError("no datapackage.json found: pass a package folder or descriptor path")
+    if writing:
+        raise PackageError("no datapackage.json in this folder or above it: run the command inside a "
+                           "checkout of the package, or pass its folder")
+    raise PackageError("no datapackage.json in this folder or above it, and no bundled copy: "
+                       "pass a package folder or descriptor path")
 
 
 class DefinitionError(PackageError):
@@ -94,11 +125,11 @@ class DefinitionError(PackageError):
         super().__init__(f"the package's definitions are invalid: {first}{more}")
 
 
-def read_descriptor(path: str | os.PathLike | None) -> tuple[Path, Path, dict, str]:
+def read_descriptor(path: str | os.PathLike | None, writing: bool = False) -> tuple[Path, Path, dict, str]:
     """(root, descriptor path, descriptor, its text); PackageError when it
     cannot be read as a JSON object."""
     from .safeio import MAX_JSON_BYTES, UnsafeFile, read_limited
-    root = Path(path) if path is not None else default_root()
+    root = Path(path) if path is not None else default_root(writing=writing)
     descriptor_path = root if root.name.endswith(".json") else root / DESCRIPTOR
     try:
         text = read_limited(descriptor_path, MAX_JSON_BYTES, what="descriptor").decode("utf-8")
@@ -116,8 +147,11 @@ def read_descriptor(path: str | os.PathLike | None) -> tuple[Path, Path, dict, s
     return descriptor_path.parent, descriptor_path, descriptor, text
 
 
-def open_package(path: str | os.PathLike | None = None, allow_remote: bool = False) -> DataPackage:
-    root, descriptor_path, descriptor, text = read_descriptor(path)
+def open_package(path: str | os.PathLike | None = None, allow_remote: bool = False,
+                 writing: bool = False) -> DataPackage:
+    """The package at `path` (default: see `default_root`); `writing` for a
+    command that will change its files."""
+    root, descriptor_path, descriptor, text = read_descriptor(path, writing=writing)
     if not isinstance(descriptor.get("resources"), list):
         raise DefinitionError(check_definitions(root, descriptor, text, allow_remote))
 

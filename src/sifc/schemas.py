@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .package import open_package
+from .package import default_root, open_package
 from .pandera_layer import build
 
 NAMES = {"Sources": "sources", "Themes": "themes", "Institutions": "institutions", "People": "people",
@@ -23,7 +23,7 @@ __all__ = list(NAMES) + ["schema_for"]
 @lru_cache(maxsize=None)
 def schema_for(table: str):
     """The pandera DataFrameSchema of a table of this package."""
-    return build(open_package().resource(table).schema)[0]
+    return build(open_package(default_root(ours_only=True)).resource(table).schema)[0]
 
 
 def __getattr__(name: str):

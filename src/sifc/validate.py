@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .findings import Finding, Report
 from .safeio import UnsafeFile, read_package_file
-from .package import DESCRIPTOR, DataPackage, DefinitionError, is_remote, open_package
+from .package import DESCRIPTOR, DataPackage, DefinitionError, PackageError, is_remote, open_package, read_descriptor
 
 LAYERS = ("frictionless", "pandera", "gx")
 #: above this much CSV, frictionless runs in its own process even beside GX
@@ -64,20 +64,64 @@ def stats_findings(package: DataPackage) -> list[Finding]:
     return out
 
 
+def _one_table(path) -> tuple[Path, str] | None:
+    """(package root, file as the descriptor names it) when `path` is a CSV
+    file of a package rather than the package itself."""
+    if path is None or is_remote(str(path)):
+        return None
+    file = Path(path)
+    if file.suffix.lower() != ".csv" or file.is_dir():
+        return None
+    from .package import find_root
+    root = find_root(file.absolute().parent)
+    if root is None:
+        raise PackageError(f"{path}: no datapackage.json in its folder or above it; "
+                           "validate the package folder instead")
+    return root, file.absolute().relative_to(root).as_posix()
+
+
+def _identify(report: Report, path) -> None:
+    """Name the package, version and root the report is about."""
+    try:
+        root, _, descriptor, _ = read_descriptor(path)
+    except PackageError:
+        return
+    report.package = {"name": str(descriptor.get("name", "")), "version": str(descriptor.get("version", "")),
+                      "root": str(root.absolute())}
+
+
 def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Path | None = None) -> Report:
+    """Validate a package (default: the nearest datapackage.json at or above
+    the current folder), or one of its tables given as a path to its CSV:
+    every table is still read, for the foreign keys, but only that table's
+    findings are reported."""
+    single = _one_table(path)
+    if single:
+        path = single[0]
     try:
         package = open_package(path, allow_remote)  # raises PackageError before any data is read
     except DefinitionError as exc:
         # The definitions are wrong: report each mistake, check no data.
         report = Report(layers_run=["definitions"])
+        _identify(report, path)
         report.add("definitions", exc.findings)
         report.notes.append("the data was not checked: fix the descriptor and schemas first")
         return report
-    report = Report(tables=list(package.resources), layers_run=[l for l in LAYERS if l not in skip])
+    tables = list(package.resources)
+    if single:
+        tables = [name for name, res in package.resources.items() if res.path == single[1]]
+        if not tables:
+            raise PackageError(f"{single[1]}: not a resource of the package at {package.root}")
+    report = Report(tables=tables, layers_run=[l for l in LAYERS if l not in skip])
+    report.package = {"name": str(package.descriptor.get("name", "")),
+                      "version": str(package.descriptor.get("version", "")), "root": str(package.root.absolute())}
     try:
         _run_layers(package, report, skip, allow_remote, docs_dir)
     finally:
         report.findings = without_cascades(package, report.findings)
+        if single:
+            report.findings = [f for f in report.findings if f.file == single[1] or f.table in tables]
+            report.notes.append(f"only {single[1]} is reported; the other tables were read for its references")
     return report
 
 
