@@ -88,3 +88,22 @@ def test_build_is_reproducible(tmp_path, dist):
     second = build(ROOT, tmp_path / "again", validate_first=False)
     assert second["zip"].read_bytes() == first["zip"].read_bytes()
     assert second["sqlite"].read_bytes() == first["sqlite"].read_bytes()
+
+
+def test_artifacts_honour_the_umask_and_nothing_hidden_is_left(dist):
+    import os
+    import stat
+    from sifc.atomic import current_umask
+    out, _ = dist
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files and {stat.S_IMODE(os.lstat(p).st_mode) for p in files} == {0o666 & ~current_umask()}
+    assert [p.name for p in out.rglob(".*")] == []  # no temporary file or SQLite work folder
+
+
+def test_build_refuses_out_inside_the_package_before_validating(tmp_path, capsys):
+    from sifc.cli import main
+    root = copy_package(tmp_path / "pkg")
+    assert main(["build", str(root), "--out", str(root / "data" / "dist")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "inside the package's data/ folder" in err[0]
+    assert not (root / "data" / "dist").exists()
