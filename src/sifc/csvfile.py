@@ -13,7 +13,7 @@ import pandas as pd
 
 from .findings import Finding
 from .package import Resource, is_remote
-from .safeio import UnsafeFile, read_limited, read_package_file
+from .safeio import UnsafeFile, allow_long_cells, read_limited, read_package_file
 
 BOM = b"\xef\xbb\xbf"
 
@@ -135,6 +135,7 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
                                                   "(`sifc fmt` does)")
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
 
+    allow_long_cells(len(text))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[list[str]] = []
     lines: list[int] = []

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .package import DESCRIPTOR, PackageError, read_descriptor
-from .safeio import MAX_JSON_BYTES, UnsafeFile, max_file_bytes, path_problem, read_package_file
+from .safeio import MAX_JSON_BYTES, UnsafeFile, allow_long_cells, max_file_bytes, path_problem, read_package_file
 from .safetext import escape, markdown_cell, markdown_text
 
 #: git's empty tree: diff against it to list everything as added
@@ -93,6 +93,7 @@ def _read_table(side: "Side", name: str) -> Table | None:
     except UnicodeDecodeError as exc:
         raise PackageError(f"{escape(side.label)}: {escape(path)}: not UTF-8 (byte {exc.start}); "
                            "`sifc validate` locates the mistake") from None
+    allow_long_cells(len(text))
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, lines, start = [], [], 1
     try:

@@ -18,14 +18,14 @@ CONSTRAINT_RULES = {"required": "required", "unique": "unique", "enum": "enum", 
                     "maximum": "maximum"}
 
 
-def constraint_message(field, rule: str) -> str:
+def constraint_message(field, rule: str, value: object = "") -> str:
     """The same wording the pandera layer uses, so both layers' findings merge."""
     from .rules import constraint_rules
     if rule == "required":
         return "a value is required"
     for r in constraint_rules(field):
         if r.name == rule:
-            return r.message("")
+            return r.message(value if value is not None else "")
     return f"violates the {rule} constraint"
 
 
@@ -69,7 +69,7 @@ def _convert(error, resource, raw: RawTable | None, place: str) -> list[Finding]
         m = CONSTRAINT.search(error.note or "")
         rule = CONSTRAINT_RULES.get(m.group(1), m.group(1)) if m else "constraint"
         value = None if rule == "required" else cell
-        return [finding(field_name, rule, constraint_message(schema.field(field_name), rule), value)]
+        return [finding(field_name, rule, constraint_message(schema.field(field_name), rule, value), value)]
     first = FIRST_ROW.search(error.note or "")
     first_line = raw.line_of(int(first.group(1)) - 2) if first and raw is not None else None
     where = f"the row on line {first_line}" if first_line else "a row above"

@@ -110,3 +110,13 @@ def read_limited(path: Path, limit: int | None = None, what: str = "file") -> by
 
 def read_package_file(root: Path, relative: str, limit: int | None = None, what: str = "file") -> bytes:
     return read_limited(package_file(root, relative), limit, what)
+
+
+def allow_long_cells(text_length: int) -> None:
+    """Let Python's csv module read a cell as long as the whole text (its
+    default stops at 128 KiB with an error that reads like broken quoting);
+    the file's size is already bounded when it is read, and an over-long
+    cell is then reported by its field's maxLength."""
+    import csv
+    if csv.field_size_limit() < text_length + 1:
+        csv.field_size_limit(text_length + 1)
