@@ -47,17 +47,17 @@ def cmd_refresh(args) -> int:
     from .suites import stale_suites, write_suites
 
     try:
-        package = open_package(args.path)
+        package = open_package(args.path, writing=not args.check)  # never the bundled copy in site-packages
     except DefinitionError as exc:
         missing_stats = all("bytes/hash" in f.message for f in exc.findings)
         if missing_stats and args.force and not args.check:
             from .package import read_descriptor
             try:
-                refresh(read_descriptor(args.path)[0])  # adds them; the rest follows as usual
+                refresh(read_descriptor(args.path, writing=True)[0])  # adds them; the rest follows as usual
             except OSError as err:
                 return _cannot_write("refresh", err)
             print(f"updated: {DESCRIPTOR} (bytes, hash added)")
-            package = open_package(args.path)
+            package = open_package(args.path, writing=True)
         else:
             for f in exc.findings:
                 print(f.text())
@@ -123,7 +123,7 @@ def cmd_fmt(args) -> int:
     from .fmt import format_package
     from .package import open_package
 
-    package = open_package(args.path)
+    package = open_package(args.path, writing=not args.check)  # never the bundled copy in site-packages
     try:
         outcomes = format_package(package, check=args.check)
     except OSError as exc:
