@@ -80,6 +80,18 @@ def _one_table(path) -> tuple[Path, str] | None:
     return root, file.absolute().relative_to(root).as_posix()
 
 
+def _without_missing_extras(skip) -> tuple[set, list[str]]:
+    """A layer whose library is not installed (the library installed without
+    its `gx` extra) is skipped, and the report says how to install it."""
+    import importlib.util
+    skip, notes = set(skip), []
+    if "gx" not in skip and importlib.util.find_spec("great_expectations") is None:
+        skip.add("gx")
+        notes.append("the gx layer did not run: Great Expectations is not installed; "
+                     "install it with: pip install 'shanghai-ifc[gx]' (or pass --skip gx)")
+    return skip, notes
+
+
 def _identify(report: Report, path) -> None:
     """Name the package, version and root the report is about."""
     try:
@@ -112,7 +124,9 @@ def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Pat
         tables = [name for name, res in package.resources.items() if res.path == single[1]]
         if not tables:
             raise PackageError(f"{single[1]}: not a resource of the package at {package.root}")
+    skip, missing = _without_missing_extras(skip)
     report = Report(tables=tables, layers_run=[l for l in LAYERS if l not in skip])
+    report.notes += missing
     report.package = {"name": str(package.descriptor.get("name", "")),
                       "version": str(package.descriptor.get("version", "")), "root": str(package.root.absolute())}
     try:
