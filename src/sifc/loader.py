@@ -113,7 +113,7 @@ def load(table: str, source=None, validate: bool = True) -> pd.DataFrame:
             raise ValidationError(errors)
     elif table not in frames:
         raise ValidationError(found)
-    return frames[table]
+    return annotated(frames[table], package.resource(table))
 
 
 def load_all(source=None, validate: bool = True) -> dict[str, pd.DataFrame]:
@@ -129,7 +129,40 @@ def load_all(source=None, validate: bool = True) -> dict[str, pd.DataFrame]:
         if errors:
             raise ValidationError(errors)
         _remember_valid(package)
-    return frames
+    return {name: annotated(frame, package.resource(name)) for name, frame in frames.items()}
+
+
+def annotated(frame: pd.DataFrame, resource) -> pd.DataFrame:
+    """What the schema knows, on the frame: enum columns as categoricals of
+    exactly their allowed values, and `.attrs` with the table's name, title
+    and description and each column's description."""
+    schema = resource.schema
+    frame = frame.copy()
+    for field in schema.fields:
+        if field.enum and field.name in frame:
+            frame[field.name] = pd.Categorical(frame[field.name].astype(object).where(frame[field.name].notna(), None),
+                                               categories=list(field.enum))
+    frame.attrs = {"table": schema.name, "title": schema.title, "description": getattr(schema, "description", ""),
+                   "columns": {f.name: f.description for f in schema.fields}}
+    return frame
+
+
+def read_csv_args(table: str, source=None) -> dict:
+    """Arguments for plain `pd.read_csv` that type a table as its schema says
+    (without validating it): `pd.read_csv(path, **sifc.read_csv_args("people"))`.
+    Empty cells are missing values and nothing else is; dates are parsed
+    strictly as YYYY-MM-DD; list columns stay `;`-separated text."""
+    schema = _open(source).resource(table).schema
+    dtype, dates = {}, []
+    for field in schema.fields:
+        if field.type == "date":
+            dates.append(field.name)
+        elif field.type == "boolean":
+            dtype[field.name] = "boolean"
+        else:
+            dtype[field.name] = {"integer": "Int64", "number": "Float64"}.get(field.type, "string")
+    return {"dtype": dtype, "parse_dates": dates, "date_format": "%Y-%m-%d",
+            "keep_default_na": False, "na_values": [""]}
 
 
 def tables(source=None) -> list[str]:
