@@ -662,7 +662,14 @@ def compare(old: str, new: str | None = None, repo: Path | str | None = None) ->
     check_spec(old)
     if new is not None:
         check_spec(new)
-    repo = Path(repo) if repo else default_root()
+    def is_folder(spec):
+        return Path(spec).is_dir() or Path(spec).name == DESCRIPTOR
+    if repo:
+        repo = Path(repo)
+    elif new is not None and is_folder(old) and is_folder(new):
+        repo = None  # two folders: no repository is needed, so none is looked for
+    else:
+        repo = default_root()
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         before = open_side(old, repo, Path(a))
         after = open_side(new if new is not None else str(repo), repo, Path(b))

@@ -90,10 +90,12 @@ def render(package: DataPackage) -> str:
 
 
 def stale(package: DataPackage) -> list[str]:
-    path = Path(package.root) / DICTIONARY
-    if not path.exists() or path.read_text(encoding="utf-8") != render(package):
-        return [DICTIONARY]
-    return []
+    from .safeio import UnsafeFile, read_package_file
+    try:  # read like every package file: a link or oversize file is stale, and is replaced, not followed
+        current = read_package_file(Path(package.root), DICTIONARY, 16 * 1024 * 1024).decode("utf-8", "replace")
+    except (FileNotFoundError, UnsafeFile):
+        current = None
+    return [DICTIONARY] if current != render(package) else []
 
 
 def write(package: DataPackage) -> None:

@@ -90,15 +90,25 @@ def suite_path(root: Path, table: str) -> Path:
     return Path(root) / SUITE_DIR / f"{table}.json"
 
 
+def _read_text(root: Path, relative: str) -> str | None:
+    """A generated or curated file's text, read like every package file (no
+    links, bounded); None when it does not exist yet."""
+    from .safeio import MAX_JSON_BYTES, read_package_file
+    try:
+        return read_package_file(Path(root), relative, MAX_JSON_BYTES).decode("utf-8")
+    except FileNotFoundError:
+        return None
+
+
 def read_released(root: Path) -> dict:
-    path = Path(root) / SUITE_DIR / RELEASED
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"version": None, "tables": {}}
+    text = _read_text(root, f"{SUITE_DIR}/{RELEASED}")
+    return json.loads(text) if text is not None else {"version": None, "tables": {}}
 
 
 def read_suite(root: Path, table: str) -> dict:
-    path = suite_path(root, table)
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+    text = _read_text(root, f"{SUITE_DIR}/{table}.json")
+    if text is not None:
+        return json.loads(text)
     return {"name": table, "expectations": [], "meta": {}}
 
 
@@ -121,8 +131,7 @@ def render(suite: dict) -> str:
 
 def stale_suites(root: Path, schemas: list[TableSchema]) -> list[str]:
     return [s.name for s in schemas
-            if not suite_path(root, s.name).exists()
-            or suite_path(root, s.name).read_text(encoding="utf-8") != render(generated_suite(root, s))]
+            if _read_text(root, f"{SUITE_DIR}/{s.name}.json") != render(generated_suite(root, s))]
 
 
 def write_suites(root: Path, schemas: list[TableSchema]) -> list[str]:
