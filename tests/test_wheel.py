@@ -77,3 +77,11 @@ def test_without_extras_writing_commands_refuse_the_installed_copy(plain_install
         assert out.returncode == 2, (command, out.stdout, out.stderr)
         assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
         assert "no datapackage.json in this folder or above it" in out.stderr
+
+
+def test_without_extras_build_refuses_with_the_install_command(plain_install, tmp_path):
+    out = _sifc(plain_install, "build", "--out", str(tmp_path / "dist"), cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert "pip install 'shanghai-ifc[build,gx]'" in out.stderr
+    assert not (tmp_path / "dist").exists()

@@ -21,6 +21,7 @@ refused. Files are read from the package the safe way (`safeio`)."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -399,6 +400,11 @@ def excel_csv_copies(package: DataPackage, out: Path) -> Path:
 def build(path=None, out: Path = Path("dist"), validate_first: bool = True) -> dict:
     from .loader import read_tables
 
+    missing = [extra for module, extra in (("openpyxl", "build"), ("great_expectations", "gx"))
+               if importlib.util.find_spec(module) is None and (module == "openpyxl" or validate_first)]
+    if missing:  # a release is built complete or not at all
+        raise PackageError(f"building a release needs the {' and '.join(missing)} extra"
+                           f"{'s' * (len(missing) > 1)}: pip install 'shanghai-ifc[{','.join(missing)}]'")
     package = open_package(path)
     out = check_out_dir(package, Path(out))
     artifact_names(package)  # every name checked before anything is written
