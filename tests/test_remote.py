@@ -2,7 +2,6 @@
 checked against the descriptor's bytes and hash. Served over loopback."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import http.server
 import json

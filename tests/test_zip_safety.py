@@ -187,6 +187,19 @@ def test_nul_in_an_entry_name_is_refused(tmp_path, files):
     refused(archive, "NUL", "data/a\\u0000b.csv")
 
 
+def test_local_header_name_differing_from_the_directory_is_refused(tmp_path, files):
+    """The central directory says docs/notes.md, the entry's own header says
+    ../../aaa…notes.md: the archive is refused when the entry is reached."""
+    files["docs/notes.md"] = b"notes"
+    archive = make_zip(tmp_path / "twonames.zip", files)
+    data = archive.read_bytes()
+    local = data.index((PREFIX + "docs/notes.md").encode())  # the local header comes first
+    evil = ("../../" + "a" * (len(PREFIX + "docs/notes.md") - 14) + "notes.md").encode()
+    archive.write_bytes(data[:local] + evil + data[local + len(evil):])
+    refused(archive, f"'{PREFIX}docs/notes.md'", "cannot be read")
+    assert not (tmp_path / "notes.md").exists()
+
+
 def test_symlink_entry_is_refused(tmp_path, files):
     link = zipfile.ZipInfo(PREFIX + "data/link.csv")
     link.create_system = 3
