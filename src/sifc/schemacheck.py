@@ -36,6 +36,20 @@ KNOWN_PROFILES = {
     *(f"https://specs.frictionlessdata.io/schemas/{p}.json" for p in
       ("data-package", "tabular-data-package", "data-resource", "tabular-data-resource", "table-schema")),
 }
+
+
+def named_in(value, known) -> bool:
+    """`value in known` for a name read from JSON: a list or object where a
+    name belongs (which a set or dict lookup cannot take) is simply not one
+    of the known names, a finding rather than a crash."""
+    return isinstance(value, str) and value in known
+
+
+def unknown_profile(value) -> bool:
+    """True unless `value` names a profile the tools know."""
+    return not named_in(value, KNOWN_PROFILES)
+
+
 MAX_DEPTH = 20
 #: keys of each row rule that name fields of the table, and the other keys it needs
 RULE_KEYS = {
@@ -422,7 +436,7 @@ def check_schema(relative: str, raw, tables: set[str] | None = None, text: str =
         loc.add((), "a Table Schema must be a JSON object")
         return loc.found
     profile = raw.get("$schema")
-    if profile is not None and profile not in KNOWN_PROFILES:
+    if profile is not None and unknown_profile(profile):
         loc.add(("$schema",), "is not a known Table Schema profile; profiles are never fetched", profile)
     fields = raw.get("fields")
     if not isinstance(fields, list) or not fields:
@@ -475,7 +489,7 @@ def _check_field(loc: Located, i: int, field: dict, tables) -> None:
         loc.add(("fields", i, "name"), "a field name must be lower-case letters, digits and _ (starting with a letter)",
                 name)
     ftype = field.get("type", "string")
-    if ftype not in TYPES:
+    if not named_in(ftype, TYPES):
         loc.add(("fields", i, "type"), f"must be one of {', '.join(sorted(TYPES))}", ftype)
         return
     unknown = set(field) - FIELD_KEYS
@@ -531,7 +545,7 @@ def _check_field(loc: Located, i: int, field: dict, tables) -> None:
     for key in sorted(set(ext) - EXTENSION_KEYS):
         loc.add(("fields", i, "sifc", key), f"unknown sifc property {key!r} (known: {', '.join(sorted(EXTENSION_KEYS))})",
                 None)
-    if "script" in ext and ext["script"] not in SCRIPTS:
+    if "script" in ext and not named_in(ext["script"], SCRIPTS):
         loc.add(("fields", i, "sifc", "script"), f"must be one of {', '.join(sorted(SCRIPTS))}", ext["script"])
     if "planned" in ext and not isinstance(ext["planned"], bool):
         loc.add(("fields", i, "sifc", "planned"), "must be true or false", ext["planned"])
@@ -570,7 +584,7 @@ def _check_foreign_key(loc: Located, i: int, fk, known: set, tables) -> None:
 
 
 def _check_rule(loc: Located, i: int, rule, known: set, tables) -> None:
-    if not isinstance(rule, dict) or rule.get("rule") not in RULE_KEYS:
+    if not isinstance(rule, dict) or not named_in(rule.get("rule"), RULE_KEYS):
         kind = rule.get("rule") if isinstance(rule, dict) else rule
         loc.add(("sifc", "rules", i, "rule"), f"unknown rule; known: {', '.join(sorted(RULE_KEYS))}", kind)
         return
@@ -587,7 +601,7 @@ def _check_rule(loc: Located, i: int, rule, known: set, tables) -> None:
         for n in names:
             if n not in known:
                 loc.add(("sifc", "rules", i, key), f"names {n!r}, which is not a field of this table", n)
-    if "participants" in rule and tables is not None and rule["participants"] not in tables:
+    if "participants" in rule and tables is not None and not named_in(rule["participants"], tables):
         loc.add(("sifc", "rules", i, "participants"), "names a table the package does not have", rule["participants"])
 
 
@@ -604,7 +618,7 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
         loc.add((), f"nests more than {MAX_DEPTH} levels deep")
         return loc.found
     for key in ("$schema", "profile"):
-        if key in descriptor and descriptor[key] not in KNOWN_PROFILES:
+        if key in descriptor and unknown_profile(descriptor[key]):
             loc.add((key,), "is not a known Data Package profile; profiles are never fetched", descriptor[key])
     resources = descriptor.get("resources")
     if not isinstance(resources, list) or not resources:
@@ -638,7 +652,7 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
             loc.add(("resources", i, "encoding"), "must be utf-8 (the files are UTF-8; another encoding would be "
                                                   "read wrongly)", encoding)
         for key in ("$schema", "profile"):
-            if key in res and res[key] not in KNOWN_PROFILES:
+            if key in res and unknown_profile(res[key]):
                 loc.add(("resources", i, key), "is not a known profile; profiles are never fetched", res[key])
         schema = res.get("schema")
         problem = path_problem(schema) if isinstance(schema, str) else "must be the path of a Table Schema file"
@@ -715,20 +729,20 @@ def check_suites(root: Path, fields_of: dict[str, set]) -> list[Finding]:
                 continue
             kwargs = e.get("kwargs", {})
             for key in ("column", "column_A", "column_B"):
-                if key in kwargs and kwargs[key] not in fields:
+                if key in kwargs and not named_in(kwargs[key], fields):
                     sloc.add(where + ("kwargs", key), f"names the column {kwargs[key]!r}, which {table} does not have",
                              kwargs[key])
             if "column_list" in kwargs:
                 cols = kwargs["column_list"] if isinstance(kwargs["column_list"], list) else [kwargs["column_list"]]
                 for col in cols:
-                    if col not in fields:
+                    if not named_in(col, fields):
                         sloc.add(where + ("kwargs", "column_list"), f"names a column {table} does not have", col)
             for key in ("regex", "like_pattern"):
                 if key in kwargs:
                     problem = pattern_problem(kwargs[key])
                     if problem:
                         sloc.add(where + ("kwargs", key), f"the regex {problem}", kwargs[key])
-            if e.get("severity", "critical") not in SEVERITIES:
+            if not named_in(e.get("severity", "critical"), SEVERITIES):
                 sloc.add(where + ("severity",), f"must be one of {', '.join(sorted(SEVERITIES))}", e.get("severity"))
         found += sloc.found
     return found
