@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .findings import Finding, Report
+from .report_html import GX_DOCS
 from .safeio import UnsafeFile, read_package_file
 from .package import DESCRIPTOR, DataPackage, DefinitionError, PackageError, is_remote, open_package, read_descriptor
 
@@ -129,14 +130,30 @@ def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Pat
     report.notes += missing
     report.package = {"name": str(package.descriptor.get("name", "")),
                       "version": str(package.descriptor.get("version", "")), "root": str(package.root.absolute())}
+    gx_docs = Path(docs_dir) / GX_DOCS if docs_dir else None
     try:
-        _run_layers(package, report, skip, allow_remote, docs_dir)
+        _run_layers(package, report, skip, allow_remote, gx_docs)
     finally:
         report.findings = without_cascades(package, report.findings)
         if single:
             report.findings = [f for f in report.findings if f.file == single[1] or f.table in tables]
             report.notes.append(f"only {single[1]} is reported; the other tables were read for its references")
+    if docs_dir:
+        write_html_report(report, Path(docs_dir))
     return report
+
+
+def write_html_report(report: Report, docs_dir: Path) -> Path:
+    """The merged report as `index.html` in `docs_dir`, linking the GX Data
+    Docs rendered below it (if they were)."""
+    from .atomic import write_text_atomic
+    from .report_html import GX_DOCS, render
+    gx_index = docs_dir / GX_DOCS / "index.html"
+    page = docs_dir / "index.html"
+    write_text_atomic(page, render(report, f"{GX_DOCS}/index.html" if gx_index.is_file() else None))
+    report.notes = [n for n in report.notes if "Data Docs" not in n]
+    report.notes.append(f"HTML report (all three layers): {page}")
+    return page
 
 
 #: a finding of these makes every other finding of its table an echo
