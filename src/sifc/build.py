@@ -1,12 +1,25 @@
-"""`sifc build`: release artifacts under dist/.
+"""`sifc build`: release artifacts under dist/, named with the version.
 
-- shanghai-ifc-<version>.zip: descriptor, schemas, CSVs, docs and licences,
-  with bytes and sha256 for every file (reproducible: fixed timestamps and order)
-- parquet/<table>.parquet: typed as `sifc.load` types them
-- shanghai-ifc.sqlite: every table with declared primary and foreign keys,
-  link tables for list columns, and the loader's joined views as SQL views
+- <name>-<version>.zip: a Frictionless zipped data package (datapackage.json
+  at the top, so `frictionless.Package("…zip")` reads it) holding the
+  release descriptor (the descriptor with `bytes` and sha256 `hash` for every
+  resource), schemas, CSVs, docs, licences and MANIFEST.json (bytes and
+  sha256 of every file); reproducible: fixed timestamps and order
+- parquet/<table>.parquet: typed for every reader (nullable 64-bit integers,
+  booleans, strings, dates as Parquet DATE, list columns as lists of
+  strings), with pandas metadata so plain `pd.read_parquet` gives the
+  loader's dtypes (Int64, boolean, string), and each column's description
+- <name>-<version>.sqlite: every table with declared primary and foreign
+  keys, link tables for list columns, the loader's joined views as SQL views,
+  descriptions as SQL comments and in the `_tables` and `_columns` tables
   (reproducible: same inputs, same bytes)
-- shanghai-ifc.xlsx: a sheet per table and a README sheet
+- metadata.json: Datasette metadata (title, licence, source, table and
+  column descriptions) for `datasette <name>-<version>.sqlite --metadata metadata.json`
+- <name>-<version>.xlsx: README and data-dictionary sheets, a sheet per table
+  and per joined view; bold headers, widths, filters, frozen header row and
+  real Excel dates
+- <name>-<version>.json: every table as an array of objects (ISO dates, lists
+  as arrays, null for missing)
 - csv-excel/: UTF-8-with-BOM copies for spreadsheet users
 - validation-report.json / .txt: the merged report of `sifc validate`
 
@@ -42,6 +55,7 @@ from .safetext import escape
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 EXTRA_FILES = ["README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE", "LICENSE-DATA.md",
                "docs/codebook.md", "docs/data-dictionary.md"]
+#: dates are YYYY-MM-DD text, booleans 0/1, lists ';'-separated text
 SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT",
              "list": "TEXT"}
 
@@ -151,21 +165,36 @@ def read_file(package: DataPackage, rel: str) -> bytes:
         raise PackageError(f"{escape(rel)}: cannot be read safely ({escape(exc)})") from None
 
 
+def release_descriptor(package: DataPackage, data: dict[str, bytes]) -> bytes:
+    """The descriptor as released: the package's own, with `bytes` and a
+    sha256 `hash` for every resource (`data`: file bytes by resource path),
+    so that remote and zip loads can verify each file."""
+    descriptor = json.loads(read_file(package, DESCRIPTOR).decode("utf-8"))
+    for resource in descriptor.get("resources", []):
+        path = package.resource(resource["name"]).path
+        resource["bytes"] = len(data[path])
+        resource["hash"] = "sha256:" + hashlib.sha256(data[path]).hexdigest()
+    return (json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def release_zip(package: DataPackage, out: Path) -> Path:
+    """A Frictionless zipped package: datapackage.json (the release
+    descriptor) at the top of the archive beside the files it names, and
+    MANIFEST.json with the bytes and sha256 of every file."""
     names = artifact_names(package)
     version, name = names["version"], names["name"]
-    files = ["datapackage.json"] + sorted({r.schema_path for r in package.resources.values()}) \
+    files = sorted({r.schema_path for r in package.resources.values()}) \
         + [r.path for r in package.resources.values()] \
         + [f for f in EXTRA_FILES if os.path.lexists(package.root / f)]
+    contents = {rel: read_file(package, rel) for rel in files}
+    contents = {DESCRIPTOR: release_descriptor(package, contents), **contents}
     manifest = {}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for rel in files:
-            data = read_file(package, rel)
+        for rel, data in contents.items():
             manifest[rel] = {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
-            _add(archive, f"{name}-{version}/{rel}", data)
-        _add(archive, f"{name}-{version}/MANIFEST.json",
-             (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+            _add(archive, rel, data)
+        _add(archive, "MANIFEST.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     path = out / f"{name}-{version}.zip"
     write_bytes_atomic(path, buf.getvalue())
     return path
@@ -179,28 +208,45 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data, compresslevel=9)
 
 
+#: Parquet (Arrow) type of each Table Schema type
+def _arrow_type(field):
+    import pyarrow as pa
+    if field.is_list:
+        return pa.list_(pa.string())
+    return {"integer": pa.int64(), "boolean": pa.bool_(), "number": pa.float64(),
+            "date": pa.date32()}.get(field.type, pa.string())
+
+
 def parquet_files(package: DataPackage, frames, out: Path) -> dict[str, Path]:
+    """One Parquet file per table. Arrow types: int64, bool, double, string,
+    date32 and list<string>, each nullable unless required, with the column's
+    description as field metadata; pandas metadata records the loader's
+    dtypes (Int64, boolean, Float64, string) so plain `pd.read_parquet`
+    restores them (dates come back as datetime.date objects)."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder = subfolder(out, "parquet")
+    version = str(package.descriptor.get("version", ""))
     written = {}
     for name, frame in frames.items():
         schema = package.resource(name).schema
-        arrays, fields = [], []
+        columns = {}
         for f in schema.fields:
             col = frame[f.name]
             if f.is_list:
-                arr = pa.array([list(v) if v is not None else None for v in col], type=pa.list_(pa.string()))
+                col = pd.Series([list(v) if v is not None else None for v in col], dtype=object, index=frame.index)
             elif f.type == "date":
-                arr = pa.array(col.dt.date.where(col.notna(), None), type=pa.date32())
-            else:
-                arr = pa.array(col.to_numpy(dtype=object, na_value=None),
-                               type={"integer": pa.int64(), "boolean": pa.bool_(), "number": pa.float64()}.get(f.type, pa.string()))
-            arrays.append(arr)
-            fields.append(pa.field(f.name, arr.type, nullable=not f.required,
-                                   metadata={"description": f.description}))
-        table = pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata={"table": name}))
+                col = pd.Series([v.date() if pd.notna(v) else None for v in col], dtype=object, index=frame.index)
+            columns[f.name] = col
+        arrow_schema = pa.schema(
+            [pa.field(f.name, _arrow_type(f), nullable=not f.required,
+                      metadata={"title": f.title, "description": f.description}) for f in schema.fields],
+            metadata={"table": name, "title": schema.title, "description": schema.description,
+                      "package_version": version})
+        table = pa.Table.from_pandas(pd.DataFrame(columns, index=frame.index), schema=arrow_schema,
+                                     preserve_index=False)
         sink = io.BytesIO()
         pq.write_table(table, sink)
         path = folder / f"{name}.parquet"
@@ -226,6 +272,8 @@ def _sql_value(field, value):
         return int(bool(value))
     if field.type == "integer":
         return int(value)
+    if field.type == "number":
+        return float(value)
     return str(value)
 
 
@@ -234,8 +282,16 @@ def q(identifier: str) -> str:
     return '"' + str(identifier).replace('"', '""') + '"'
 
 
+def _one_line(text) -> str:
+    """Text for an SQL `--` comment or a spreadsheet cell: one line, no
+    control or format characters."""
+    return " ".join("".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(text or "")).split())
+
+
 def sqlite_ddl(package: DataPackage) -> list[str]:
-    """CREATE statements derived from the Table Schemas, tables in dependency order."""
+    """CREATE statements derived from the Table Schemas, tables in dependency
+    order, every table and column described in an SQL comment (SQLite keeps
+    them in sqlite_master, so `.schema` shows them)."""
     statements = []
     for resource in package.resources.values():
         s = resource.schema
@@ -247,21 +303,43 @@ def sqlite_ddl(package: DataPackage) -> list[str]:
             if f.enum:
                 col += " CHECK ({0} IN ({1}))".format(q(f.name), ", ".join("'" + str(v).replace("'", "''") + "'"
                                                                           for v in f.enum))
-            cols.append(col)
-        cols.append("PRIMARY KEY (" + ", ".join(q(k) for k in s.primary_key) + ")")
+            cols.append((col, f"{f.title}: {f.description}" if f.title else f.description))
+        cols.append(("PRIMARY KEY (" + ", ".join(q(k) for k in s.primary_key) + ")", ""))
         for fk in s.foreign_keys:
-            cols.append(f'FOREIGN KEY ({q(fk.field)}) REFERENCES {q(fk.resource)} ({q(fk.ref_field)})')
-        statements.append(f'CREATE TABLE {q(s.name)} (\n  ' + ",\n  ".join(cols) + "\n)")
+            cols.append((f'FOREIGN KEY ({q(fk.field)}) REFERENCES {q(fk.resource)} ({q(fk.ref_field)})', ""))
+        statements.append(_create(s.name, f"{s.title}: {s.description}", cols))
         # one link table per list column, so SQL can join list members
         for f, ref, ref_field in s.list_references():
             pk = s.primary_key[0] if len(s.primary_key) == 1 else None
             if pk is None:
                 continue
-            statements.append(
-                f'CREATE TABLE {q(s.name + "__" + f.name)} (\n  {q(pk)} TEXT NOT NULL REFERENCES {q(s.name)} ({q(pk)}),\n'
-                f'  "position" INTEGER NOT NULL,\n  {q(ref_field)} TEXT NOT NULL REFERENCES {q(ref)} ({q(ref_field)}),\n'
-                f'  PRIMARY KEY ({q(pk)}, "position")\n)')
+            link = _link_table(s, f, ref, ref_field)
+            statements.append(_create(link["name"], link["description"], [
+                (f'{q(pk)} TEXT NOT NULL REFERENCES {q(s.name)} ({q(pk)})', link["columns"][pk]),
+                ('"position" INTEGER NOT NULL', link["columns"]["position"]),
+                (f'{q(ref_field)} TEXT NOT NULL REFERENCES {q(ref)} ({q(ref_field)})', link["columns"][ref_field]),
+                (f'PRIMARY KEY ({q(pk)}, "position")', "")]))
     return statements
+
+
+def _create(name: str, description: str, cols: list[tuple[str, str]]) -> str:
+    lines = []
+    for i, (sql, comment) in enumerate(cols):
+        line = "  " + sql + ("," if i < len(cols) - 1 else "")
+        if comment:
+            line += "  -- " + _one_line(comment)
+        lines.append(line)
+    return f"CREATE TABLE {q(name)} (  -- {_one_line(description)}\n" + "\n".join(lines) + "\n)"
+
+
+def _link_table(s, f, ref: str, ref_field: str) -> dict:
+    pk = s.primary_key[0]
+    return {"name": f"{s.name}__{f.name}",
+            "description": f"One row per item of {s.name}.{f.name} (a list column), so SQL can join its items "
+                           f"to {ref}: the item at `position` (1 = first) of the row {pk}.",
+            "columns": {pk: f"The {s.name} row ({s.name}.{pk}).",
+                        "position": f"Position of the item in {s.name}.{f.name}, from 1.",
+                        ref_field: f"The item: a {ref}.{ref_field}."}}
 
 
 VIEWS = {
@@ -304,9 +382,124 @@ LEFT JOIN events e ON e.event_id = m.event_id
 LEFT JOIN people pe ON pe.person_id = m.announced_by""",
 }
 
+#: what each joined view shows, its base table, and where its joined columns
+#: come from: (table, field) for a looked-up column, text for a derived one
+VIEW_DOCS = {
+    "participants_view": ("participants", "Who took part in which event, as participants, with the event's, "
+                          "person's and institution's names next to their IDs (sifc.views.participants()).", {
+        "event_name_en": ("events", "name_en"), "event_start_on": ("events", "start_on"),
+        "person_name_en": ("people", "name_en"), "person_name_zh": ("people", "name_zh"),
+        "institution_name_en": ("institutions", "name_en"), "institution_name_zh": ("institutions", "name_zh"),
+        "institution_abbreviation": ("institutions", "abbreviation")}),
+    "commitments_view": ("commitments", "Commitments with the event, institution and speaker names and the "
+                         "labels of their themes and measures (sifc.views.commitments()).", {
+        "event_name_en": ("events", "name_en"), "institution_name_en": ("institutions", "name_en"),
+        "institution_abbreviation": ("institutions", "abbreviation"),
+        "speaker_name_en": ("people", "name_en"), "speaker_name_zh": ("people", "name_zh"),
+        "themes": "English labels of theme_ids (themes.label_en), '; '-separated, in the order of the IDs.",
+        "measures": "Titles of measure_ids (measures.title_en), '; '-separated, in the order of the IDs."}),
+    "measures_view": ("measures", "Measures with the document title, event name, theme labels, lead "
+                      "institutions and announcer's name (sifc.views.measures()).", {
+        "document_title_en": ("documents", "title_en"), "event_name_en": ("events", "name_en"),
+        "themes": "English labels of theme_ids (themes.label_en), '; '-separated, in the order of the IDs.",
+        "lead_institutions": "English names of lead_institution_ids (institutions.name_en), '; '-separated, "
+                             "in the order of the IDs.",
+        "announced_by_name_en": ("people", "name_en")}),
+}
+
+
+def view_columns(package: DataPackage, view: str, columns: list[str]) -> dict[str, tuple[str, str]]:
+    """For each column of a joined view: its Table Schema type and description."""
+    base, _, joined = VIEW_DOCS[view]
+    out = {}
+    for column in columns:
+        source = joined.get(column, (base, column))
+        if isinstance(source, str):
+            out[column] = ("string", source)
+            continue
+        table, name = source
+        field = package.resource(table).schema.field(name)
+        out[column] = (field.type, f"{table}.{name}: {field.description}" if table != base else field.description)
+    return out
+
+
+def _view_column_names(view: str) -> list[str]:
+    """The output columns of a view's SELECT (its `AS` names or column names)."""
+    body = VIEWS[view].strip()[len("SELECT"):].split("\nFROM ", 1)[0]
+    names, depth, current = [], 0, ""
+    for ch in body:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            names.append(current)
+            current = ""
+        else:
+            current += ch
+    names.append(current)
+    return [n.split(" AS ")[-1].strip().split(".")[-1] for n in names]
+
+
+def describe_database(package: DataPackage) -> dict:
+    """Every SQLite table and view with its kind, title, description and
+    columns (name, type, title, description, constraints): what goes into
+    `_tables`, `_columns` and Datasette's metadata.json."""
+    from .docs import _constraints
+
+    out = {}
+    for resource in package.resources.values():
+        s = resource.schema
+        out[s.name] = {"kind": "table", "title": s.title, "description": s.description,
+                       "primary_key": ", ".join(s.primary_key),
+                       "columns": [{"name": f.name, "type": SQL_TYPES.get(f.type, "TEXT"), "schema_type": f.type,
+                                    "title": f.title, "description": f.description,
+                                    "constraints": _constraints(f).replace("`", "")} for f in s.fields]}
+        for f, ref, ref_field in s.list_references():
+            if len(s.primary_key) != 1:
+                continue
+            link = _link_table(s, f, ref, ref_field)
+            pk = s.primary_key[0]
+            out[link["name"]] = {"kind": "link table", "title": f"{s.title}: items of {f.name}",
+                                 "description": link["description"], "primary_key": f"{pk}, position",
+                                 "columns": [{"name": c, "type": "INTEGER" if c == "position" else "TEXT",
+                                              "schema_type": "integer" if c == "position" else "string",
+                                              "title": "", "description": d, "constraints": "required"}
+                                             for c, d in link["columns"].items()]}
+    for view, (base, description, _) in VIEW_DOCS.items():
+        names = _view_column_names(view)
+        descriptions = view_columns(package, view, names)
+        out[view] = {"kind": "view", "title": view.replace("_", " "), "description": description,
+                     "primary_key": "", "columns": [{"name": c, "type": SQL_TYPES.get(descriptions[c][0], "TEXT"),
+                                                     "schema_type": descriptions[c][0], "title": "",
+                                                     "description": descriptions[c][1], "constraints": ""}
+                                                    for c in names]}
+    out["_tables"] = {"kind": "metadata", "title": "Tables", "primary_key": "name",
+                      "description": "Every table and view of this database: its kind, title and description.",
+                      "columns": [{"name": c, "type": "TEXT", "schema_type": "string", "title": "", "description": d,
+                                   "constraints": ""} for c, d in META_TABLES["_tables"]]}
+    out["_columns"] = {"kind": "metadata", "title": "Columns", "primary_key": "table_name, position",
+                       "description": "Every column of every table and view: its type, title, description and "
+                                      "constraints (from the Table Schemas).",
+                       "columns": [{"name": c, "type": "TEXT", "schema_type": "string", "title": "", "description": d,
+                                    "constraints": ""} for c, d in META_TABLES["_columns"]]}
+    return out
+
+
+META_TABLES = {
+    "_tables": [("name", "Table or view name."), ("kind", "table, link table, view or metadata."),
+                ("title", "Human-readable title."), ("description", "What one row is."),
+                ("primary_key", "The columns that identify a row.")],
+    "_columns": [("table_name", "The table or view (_tables.name)."), ("position", "Column position, from 1."),
+                 ("column_name", "Column name."), ("type", "SQLite type."),
+                 ("schema_type", "Table Schema type: string, integer, number, boolean, date or list "
+                                 "(dates are YYYY-MM-DD text, booleans 0/1, lists ';'-separated text)."),
+                 ("title", "Human-readable title."), ("description", "What the column holds."),
+                 ("constraints", "The schema's constraints, in words.")],
+}
+
 
 def sqlite_file(package: DataPackage, frames, out: Path) -> Path:
-    path = out / f"{artifact_names(package)['name']}.sqlite"
+    names = artifact_names(package)
+    path = out / f"{names['name']}-{names['version']}.sqlite"
     # built in a private folder of our own (mkdtemp: new, mode 0700), so no
     # link planted in --out can redirect SQLite's writes
     work = Path(tempfile.mkdtemp(prefix=".sqlite-", suffix=".building", dir=out))
@@ -344,7 +537,8 @@ def _write_sqlite(package: DataPackage, frames, tmp: Path) -> None:
                              for i, item in enumerate(items, 1)]
                     db.executemany(f'INSERT INTO {q(name + "__" + f.name)} VALUES (?, ?, ?)', links)
         for view, sql in VIEWS.items():
-            db.execute(f'CREATE VIEW "{view}" AS {sql.strip()}')
+            db.execute(f'CREATE VIEW {q(view)} AS  -- {_one_line(VIEW_DOCS[view][1])}\n{sql.strip()}')
+        _write_descriptions(db, describe_database(package))
         problems = db.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise RuntimeError(f"SQLite foreign_key_check failed: {problems[:5]}")
@@ -354,40 +548,207 @@ def _write_sqlite(package: DataPackage, frames, tmp: Path) -> None:
         db.close()
 
 
+def _write_descriptions(db: sqlite3.Connection, described: dict) -> None:
+    db.execute(_create("_tables", described["_tables"]["description"],
+                       [(f"{q(c)} TEXT" + (" NOT NULL" if c == "name" else ""), d) for c, d in META_TABLES["_tables"]]
+                       + [("PRIMARY KEY (name)", "")]))
+    db.execute(_create("_columns", described["_columns"]["description"],
+                       [(f"{q(c)} {'INTEGER' if c == 'position' else 'TEXT'}"
+                         + (" NOT NULL" if c in ("table_name", "position", "column_name") else ""), d)
+                        for c, d in META_TABLES["_columns"]]
+                       + [("PRIMARY KEY (table_name, position)", "")]))
+    with db:
+        db.executemany("INSERT INTO _tables VALUES (?, ?, ?, ?, ?)",
+                       [(name, t["kind"], t["title"], t["description"], t["primary_key"])
+                        for name, t in described.items()])
+        db.executemany("INSERT INTO _columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(name, i, c["name"], c["type"], c["schema_type"], c["title"], c["description"],
+                         c["constraints"])
+                        for name, t in described.items() for i, c in enumerate(t["columns"], 1)])
+
+
+def datasette_metadata(package: DataPackage, sqlite_path: Path) -> dict:
+    """Datasette's metadata.json for the SQLite file: title, description,
+    licence, source, and every table's and column's description."""
+    d = package.descriptor
+    licence = next((x for x in d.get("licenses", []) if isinstance(x, dict)), {})
+    tables = {}
+    for name, t in describe_database(package).items():
+        tables[name] = {"title": t["title"], "description": t["description"],
+                        "columns": {c["name"]: c["description"] for c in t["columns"]}}
+    return {
+        "title": f"{d.get('title', d.get('name'))} (version {d.get('version')})",
+        "description": d.get("description", ""),
+        "license": licence.get("title") or licence.get("name", ""),
+        "license_url": licence.get("path", ""),
+        "source": f"{d.get('name')} data package, version {d.get('version')}",
+        "source_url": d.get("homepage", ""),
+        "databases": {sqlite_path.stem: {
+            "title": d.get("title", ""), "description": d.get("description", ""), "tables": tables}},
+    }
+
+
+def metadata_file(package: DataPackage, sqlite_path: Path, out: Path) -> Path:
+    path = out / "metadata.json"
+    write_text_atomic(path, json.dumps(datasette_metadata(package, sqlite_path), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def _plain(value):
+    """A frame cell as a plain Python value: None for missing, date for a
+    timestamp, ';'-joined text for a list, int/bool/str otherwise."""
+    import datetime
+
+    import numpy as np
+    import pandas as pd
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime().date()
+    if isinstance(value, (datetime.date, str)):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return str(value)
+
+
+HEADER_FILL = "DDEBF7"
+
+
+def _sheet(wb, title: str, header: list[str], rows: list[list]) -> None:
+    """A sheet with a bold, filled, frozen header row, an autofilter over the
+    data, widths fitted to the contents and dates shown as YYYY-MM-DD."""
+    import datetime
+
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+        cell.alignment = Alignment(vertical="top")
+    for r, row in enumerate(rows, 2):
+        for c, value in enumerate(row, 1):
+            cell = ws.cell(row=r, column=c)
+            cell.value = value
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text, never a formula
+            elif isinstance(value, datetime.date):
+                cell.number_format = "yyyy-mm-dd"
+    for c, name in enumerate(header, 1):
+        lengths = sorted(_width(v) for v in [row[c - 1] for row in rows])
+        typical = lengths[int(len(lengths) * 0.9)] if lengths else 0
+        ws.column_dimensions[get_column_letter(c)].width = max(8, min(60, max(_width(name), typical) + 2))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(header)))}{max(1, len(rows) + 1)}"
+
+
+def _width(value) -> int:
+    import datetime
+    if value is None:
+        return 0
+    if isinstance(value, datetime.date):
+        return 10
+    text = str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
 def excel_workbook(package: DataPackage, frames, out: Path) -> Path:
     from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from . import views
+    from .loader import annotated
 
     d = package.descriptor
+    names = artifact_names(package)
     wb = Workbook()
     readme = wb.active
     readme.title = "README"
+    view_names = {"participants_view": views.participants, "commitments_view": views.commitments,
+                  "measures_view": views.measures}
     lines = [d.get("title", ""), "", d.get("description", ""), "",
              f"Version: {d.get('version')}",
              "Licence: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); cite as:",
              f"shanghai-ifc contributors. {d.get('title')}, version {d.get('version')} [data set]. CC BY 4.0.",
-             "", "Each sheet is one table; column definitions: docs/data-dictionary.md.",
-             "List cells hold ';'-separated IDs. Empty cells are missing values."]
+             "",
+             "Sheets: 'dictionary' describes every column (type, description, constraints); then one sheet per "
+             "table (" + ", ".join(frames) + "); then the joined views with names next to IDs ("
+             + ", ".join(view_names) + ").",
+             "List cells hold ';'-separated IDs. Empty cells are missing values. Dates are real dates.",
+             "Every header has a filter; the header row stays in view when scrolling."]
     for line in lines:
         readme.append([line])
+    readme["A1"].font = Font(bold=True, size=14)
+    readme.column_dimensions["A"].width = 120
+
+    from .docs import _constraints
+    dictionary = []
+    for name in frames:
+        s = package.resource(name).schema
+        for f in s.fields:
+            dictionary.append([name, f.name, f.title, f.type, f.description, _constraints(f).replace("`", "")])
+    described = describe_database(package)
+    for view in view_names:
+        for c in described[view]["columns"]:
+            dictionary.append([view, c["name"], "", "view column", c["description"], ""])
+    _sheet(wb, "dictionary", ["table", "field", "title", "type", "description", "constraints"], dictionary)
+
     for name, frame in frames.items():
         s = package.resource(name).schema
-        ws = wb.create_sheet(name)
-        ws.append(s.field_names)
-        for row in frame[s.field_names].itertuples(index=False, name=None):
-            ws.append([_excel(f, v) for f, v in zip(s.fields, row)])
-        ws.freeze_panes = "A2"
-    path = out / f"{artifact_names(package)['name']}.xlsx"
+        _sheet(wb, name, s.field_names, [[_plain(v) for v in row]
+                                         for row in frame[s.field_names].itertuples(index=False, name=None)])
+    tables = {name: annotated(frame, package.resource(name)) for name, frame in frames.items()}
+    for view, make in view_names.items():
+        frame = make(tables)
+        _sheet(wb, view, list(frame.columns), [[_plain(v) for v in row]
+                                               for row in frame.itertuples(index=False, name=None)])
+    path = out / f"{names['name']}-{names['version']}.xlsx"
     buf = io.BytesIO()
     wb.save(buf)
     write_bytes_atomic(path, buf.getvalue())
     return path
 
 
-def _excel(field, value):
-    v = _sql_value(field, value)
-    if field.type == "boolean" and v is not None:
-        return bool(v)
-    return v
+def json_export(package: DataPackage, frames, out: Path) -> Path:
+    """<name>-<version>.json: the package's name, version, title, licences and
+    every table as an array of objects, typed: integers and booleans as
+    JSON numbers and booleans, dates as "YYYY-MM-DD", list columns as arrays
+    of strings, null for a missing value."""
+    d = package.descriptor
+    names = artifact_names(package)
+    tables = {}
+    for name, frame in frames.items():
+        s = package.resource(name).schema
+        rows = []
+        for row in frame[s.field_names].itertuples(index=False, name=None):
+            record = {}
+            for f, v in zip(s.fields, row):
+                if f.is_list:
+                    record[f.name] = list(v) if v is not None else None
+                else:
+                    value = _sql_value(f, v)
+                    record[f.name] = bool(value) if f.type == "boolean" and value is not None else value
+            rows.append(record)
+        tables[name] = rows
+    body = {"name": d.get("name"), "version": d.get("version"), "title": d.get("title"),
+            "licenses": d.get("licenses", []), "homepage": d.get("homepage"), "tables": tables}
+    path = out / f"{names['name']}-{names['version']}.json"
+    write_text_atomic(path, json.dumps(body, indent=1, ensure_ascii=False) + "\n")
+    return path
 
 
 def excel_csv_copies(package: DataPackage, out: Path) -> Path:
@@ -410,27 +771,31 @@ def build(path=None, out: Path = Path("dist"), validate_first: bool = True) -> d
     artifact_names(package)  # every name checked before anything is written
     out.mkdir(parents=True, exist_ok=True)
     summary = {}
+    steps = 8
     if validate_first:
-        say("[1/7] validating (frictionless, pandera, gx)…")
+        say(f"[1/{steps}] validating (frictionless, pandera, gx)…")
         from .validate import validate
         report = validate(package.root)
         write_text_atomic(out / "validation-report.json", report.to_json())
         write_text_atomic(out / "validation-report.txt", report.to_text())
         if not report.ok:
             raise RuntimeError("the package is invalid; see " + str(out / "validation-report.txt"))
-    say("[2/7] reading the tables…")
+    say(f"[2/{steps}] reading the tables…")
     raws, frames, found = read_tables(package)
     if [f for f in found if f.severity == "error"]:
         raise RuntimeError("the tables cannot be read cleanly; run sifc validate")
-    say("[3/7] release zip…")
+    say(f"[3/{steps}] release zip…")
     summary["zip"] = release_zip(package, out)
-    say("[4/7] Parquet…")
+    say(f"[4/{steps}] Parquet…")
     summary["parquet"] = parquet_files(package, frames, out)
-    say("[5/7] SQLite…")
+    say(f"[5/{steps}] SQLite and Datasette metadata…")
     summary["sqlite"] = sqlite_file(package, frames, out)
-    say("[6/7] Excel workbook…")
+    summary["metadata"] = metadata_file(package, summary["sqlite"], out)
+    say(f"[6/{steps}] Excel workbook…")
     summary["xlsx"] = excel_workbook(package, frames, out)
-    say("[7/7] UTF-8-with-BOM CSV copies…")
+    say(f"[7/{steps}] JSON…")
+    summary["json"] = json_export(package, frames, out)
+    say(f"[8/{steps}] UTF-8-with-BOM CSV copies…")
     summary["csv-excel"] = excel_csv_copies(package, out)
     summary["rows"] = {name: len(frame) for name, frame in frames.items()}
     return summary
@@ -441,9 +806,9 @@ def describe(summary: dict) -> str:
         n = p.stat().st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
         return f"{n / 1024:,.1f} KiB"
     lines = ["wrote:"]
-    for key in ("zip", "sqlite", "xlsx", "csv-excel"):
-        lines.append(f"  {summary[key]}  ({size(summary[key])})")
-    lines.append(f"  {len(summary['parquet'])} Parquet files in {next(iter(summary['parquet'].values())).parent}  "
+    for key in ("zip", "sqlite", "metadata", "xlsx", "json", "csv-excel"):
+        lines.append(f"  {escape(summary[key])}  ({size(summary[key])})")
+    lines.append(f"  {len(summary['parquet'])} Parquet files in {escape(next(iter(summary['parquet'].values())).parent)}  "
                  f"({sum(p.stat().st_size for p in summary['parquet'].values()) / 1024:,.1f} KiB)")
     lines.append("rows per table (the same in every artifact): "
                  + ", ".join(f"{k} {v}" for k, v in summary["rows"].items()))
