@@ -39,9 +39,15 @@ def _frictionless_job(path, allow_remote):
 
 
 def _gx_job(path, allow_remote, docs_dir):
-    from .tabletypes import read_tables
+    # GX reads the cells as written: the raw tables are enough, and typing
+    # them (the main process does that) would only delay this, the slowest layer.
+    from .csvfile import read_raw
     package = open_package(path, allow_remote)
-    raws, _, _ = read_tables(package)
+    raws = {}
+    for name, resource in package.resources.items():
+        raw, _ = read_raw(resource)
+        if raw is not None:
+            raws[name] = raw
     from . import gx_layer
     return gx_layer.run(package, raws, Path(docs_dir) if docs_dir else None)
 
