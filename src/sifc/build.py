@@ -240,8 +240,10 @@ def parquet_files(package: DataPackage, frames, out: Path) -> dict[str, Path]:
             elif f.type == "date":
                 col = pd.Series([v.date() if pd.notna(v) else None for v in col], dtype=object, index=frame.index)
             columns[f.name] = col
+        # required columns are non-nullable (a build with --no-validate of a
+        # table with a missing required value still writes it, as nullable)
         arrow_schema = pa.schema(
-            [pa.field(f.name, _arrow_type(f), nullable=not f.required,
+            [pa.field(f.name, _arrow_type(f), nullable=not f.required or bool(columns[f.name].isna().any()),
                       metadata={"title": f.title, "description": f.description}) for f in schema.fields],
             metadata={"table": name, "title": schema.title, "description": schema.description,
                       "package_version": version})
@@ -528,7 +530,11 @@ def _write_sqlite(package: DataPackage, frames, tmp: Path) -> None:
                 marks = ", ".join("?" for _ in s.fields)
                 rows = [tuple(_sql_value(f, v) for f, v in zip(s.fields, row))
                         for row in frame[s.field_names].itertuples(index=False, name=None)]
-                db.executemany(f'INSERT INTO {q(name)} ({cols}) VALUES ({marks})', rows)
+                try:
+                    db.executemany(f'INSERT INTO {q(name)} ({cols}) VALUES ({marks})', rows)
+                except sqlite3.IntegrityError as exc:
+                    raise RuntimeError(f"{name}: {escape(exc)}: the data breaks the schema; run sifc validate") \
+                        from None
                 for f, ref, ref_field in s.list_references():
                     if len(s.primary_key) != 1:
                         continue
