@@ -176,8 +176,9 @@ def test_every_reading_command_works_on_a_read_only_package(world):
             assert r["rc"] == 0, r
     json_report = next(r for r in result["results"] if r["step"][:3] == ["validate", "--format", "json"])
     assert json.loads(json_report["out"])["valid"] is True
-    assert sorted(p.name for p in out.iterdir()) == ["csv-excel", "parquet", "shanghai-ifc-1.0.0.zip",
-                                                      "shanghai-ifc.sqlite", "shanghai-ifc.xlsx",
+    assert sorted(p.name for p in out.iterdir()) == ["csv-excel", "metadata.json", "parquet",
+                                                      "shanghai-ifc-1.0.0.json", "shanghai-ifc-1.0.0.sqlite",
+                                                      "shanghai-ifc-1.0.0.xlsx", "shanghai-ifc-1.0.0.zip",
                                                       "validation-report.json", "validation-report.txt"]
     assert (snapshot(package), snapshot(other)) == before
 
