@@ -19,8 +19,8 @@ edit is applied, and each command runs in-process. Whatever the input:
 - nothing outside the package folder and `--out` is created, changed or
   removed (the loader's cache and the step summary file are the only
   other places written, and each lives in the sandbox on a path of its
-  own); the pristine copy `diff` compares against and the real package
-  of this checkout are unchanged.
+  own); the pristine copy `diff` compares against, which is also
+  $SIFC_PACKAGE, is unchanged.
 
 CI runs a small, derandomized number of examples. For exploration:
 SIFC_FUZZ_EXAMPLES=300 .venv/bin/python -m pytest -q tests/test_fuzz.py
@@ -154,10 +154,6 @@ def fingerprint(top: Path, skip: tuple[Path, ...] = ()) -> dict[str, tuple]:
     return out
 
 
-def real_package_fingerprint() -> dict[str, str]:
-    return {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest() for f in PACKAGE_FILES if (ROOT / f).is_file()}
-
-
 class Sandbox:
     """sandbox/work/pkg (the edited package), sandbox/work/out (--out),
     sandbox/cache (SIFC_CACHE_DIR), sandbox/summary.md (GITHUB_STEP_SUMMARY),
@@ -182,12 +178,14 @@ class Sandbox:
 
     @contextlib.contextmanager
     def running(self):
+        # SIFC_PACKAGE: a command that wrongly fell back to "the package"
+        # would act on the pristine copy, and that is seen, rather than on
+        # this checkout (which other work may be editing meanwhile)
         env = {"SIFC_CACHE_DIR": str(self.cache), "GITHUB_STEP_SUMMARY": str(self.summary), "HOME": str(self.home),
-               "SIFC_DEBUG": None, "SIFC_NO_CACHE": None, "SIFC_PACKAGE": None}
+               "SIFC_PACKAGE": str(self.pristine), "SIFC_DEBUG": None, "SIFC_NO_CACHE": None}
         saved = {k: os.environ.get(k) for k in env}
         before = fingerprint(self.top, self.allowed())
         pristine_before = fingerprint(self.pristine)
-        real_before = real_package_fingerprint()
         try:
             for k, v in env.items():
                 if v is None:
@@ -205,8 +203,7 @@ class Sandbox:
         after = fingerprint(self.top, self.allowed())
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         assert not changed, f"written outside the package and --out: {changed}"
-        assert fingerprint(self.pristine) == pristine_before, "the package diff compared against was changed"
-        assert real_package_fingerprint() == real_before, "the real package of this checkout was changed"
+        assert fingerprint(self.pristine) == pristine_before, "the pristine package (diff's other side) was changed"
 
     def cleanup(self):
         shutil.rmtree(self.top, ignore_errors=True)
@@ -472,7 +469,8 @@ any_edit = st.one_of(bytes_edit, csv_edit, json_edit)
 def every_command(box: Sandbox, capfd, fmt: str, table: str) -> None:
     pkg = str(box.pkg)
     code, out, _ = run(capfd, ["validate", "--skip", "gx", "--format", fmt, pkg])
-    check_format(fmt, out)
+    if code != 2:  # exit 2: the package could not be read, one line on stderr
+        check_format(fmt, out)
     check_step_summary(box.summary)
     run(capfd, ["fmt", "--check", pkg])
     run(capfd, ["diff", str(box.pristine), pkg])
@@ -563,6 +561,14 @@ REGRESSIONS = {
                                   "op": {"op": "set", "value": []}, "ascii": False}],
     "descriptor-profile-is-an-object": [{"kind": "json", "file": "datapackage.json", "walk": [0],
                                          "op": {"op": "set", "value": {"a": 1}}, "ascii": True}],
+    # a schema file holding valid JSON that is not an object (NaN, a number)
+    # crashed every command in schemacheck (AttributeError: 'float' ... 'get')
+    "schema-file-is-NaN": [{"kind": "bytes", "file": "schemas/participants.json", "mode": "replace", "at": 0,
+                            "payload": b"NaN"}],
+    "schema-field-name-is-a-list": [{"kind": "json", "file": "schemas/themes.json", "walk": [2, 0, 3],
+                                     "op": {"op": "set", "value": ["theme_id"]}, "ascii": True}],
+    # diff.py compares raw schema JSON: a list as a field's type crashes it
+    # (TypeError: unhashable type: 'list' in diff._field_changes)
     "field-type-is-a-list": [{"kind": "json", "file": "schemas/themes.json", "walk": [2, 0, 5],
                               "op": {"op": "set", "value": ["string"]}, "ascii": True}],
 }

@@ -683,8 +683,11 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
             if raw is not None:
                 problems = check_schema(res["schema"], raw, set(names), "\n".join(sloc.lines))
                 found += [p for p in problems if p not in found]
-                if isinstance(raw.get("fields"), list):
-                    fields_of[res["name"]] = {f.get("name") for f in raw["fields"] if isinstance(f, dict)}
+                # a schema file may hold any JSON (a number, a list): check_schema
+                # reported that; only an object's string field names are collected
+                if isinstance(raw, dict) and isinstance(raw.get("fields"), list):
+                    fields_of[res["name"]] = {f.get("name") for f in raw["fields"]
+                                              if isinstance(f, dict) and isinstance(f.get("name"), str)}
         if not found:
             found += check_suites(root, fields_of)
     return found
