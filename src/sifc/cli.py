@@ -163,6 +163,20 @@ def cmd_build(args) -> int:
     return EXIT_OK
 
 
+def cmd_site(args) -> int:
+    from .site.build import build_site, describe
+
+    try:
+        summary = build_site(args.path, Path(args.out), validate_first=not args.no_validate)
+    except RuntimeError as exc:
+        print(f"sifc site: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        return _cannot_write("site", exc)
+    sys.stdout.write(describe(summary))
+    return EXIT_OK
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="sifc", description="Shanghai IFC data package tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +220,12 @@ def main(argv=None) -> int:
     b.add_argument("--out", default="dist", help="output folder (default: dist/)")
     b.add_argument("--no-validate", action="store_true", help="skip the validation step (not for releases)")
     b.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("site", help="write the static website (a page per table and per entity, network, timeline)")
+    s.add_argument("path", nargs="?")
+    s.add_argument("--out", default="build/site", help="output folder, replaced as a whole (default: build/site)")
+    s.add_argument("--no-validate", action="store_true", help="skip the validation step")
+    s.set_defaults(func=cmd_site)
 
     # Everything printed passes through the escaper: a value quoted in a
     # message can never start a fake line, a workflow command or an ANSI escape.
