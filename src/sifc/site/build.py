@@ -416,7 +416,7 @@ def build_site(path=None, out: Path = Path("build/site"), validate_first: bool =
     raws, _, found = read_tables(package)
     if [f for f in found if f.severity == "error"]:
         raise RuntimeError("the tables cannot be read cleanly; run `sifc validate`")
-    tables = load_all(package.root, validate=False) if validate_first else load_all(package.root)
+    tables = load_all(package.root, validate=False)  # validated above (or not asked to be)
     site = Site(package, tables, raws)
     env = _environment()
     say("[3/3] rendering the pages…")
