@@ -330,19 +330,93 @@ csv_edit = st.fixed_dictionaries({
 })
 
 #: (c) descriptor and schema JSON edits: a node found by a walk of choices
+def _names_in_package() -> tuple[list[str], list[str]]:
+    """The field and table names of the real package: plausible values for
+    a descriptor or schema edit (a field renamed to another one, a foreign
+    key aimed at another table)."""
+    fields = set()
+    for f in SCHEMA_FILES:
+        try:
+            fields.update(x["name"] for x in json.loads((ROOT / f).read_text(encoding="utf-8"))["fields"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return sorted(fields), TABLES
+
+
+FIELD_NAMES, TABLE_NAMES = _names_in_package()
+plausible = st.one_of(
+    st.sampled_from(FIELD_NAMES + TABLE_NAMES + [
+        "string", "integer", "number", "boolean", "date", "list", "any", "object", "year", "datetime", "cjk", "latin",
+        "data/sources.csv", "data/missing.csv", "schemas/themes.json", "schemas/missing.json", "data", "data/",
+        "../datapackage.json", "/etc/hostname", "file:///etc/hostname", "https://example.invalid/x.csv",
+        "data\\x.csv", "data/./sources.csv", "DATA/SOURCES.CSV", "^[a-z]+$", "^(a+)+$", "(?i)x", "[", "\\",
+        "utf-16", "latin-1", "UTF8", "", "no-cycle", "date-order", "speaker-attended", "unique-url", "critical",
+        "warning", "info", "expect_column_values_to_not_be_null", "expect_table_row_count_to_equal"]),
+    st.sampled_from([0, -1, 1, 10**20, 2**63, 1.5, float("nan"), True, False, None, [], {}, [""], ["", ""]]),
+    st.lists(st.sampled_from(FIELD_NAMES + TABLE_NAMES), max_size=3),
+)
+
 json_op = st.one_of(
     st.fixed_dictionaries({"op": st.just("delete")}),
     st.fixed_dictionaries({"op": st.just("set"), "value": json_value}),
     st.fixed_dictionaries({"op": st.just("set"), "value": cell_text}),
-    st.fixed_dictionaries({"op": st.sampled_from(["duplicate", "wrap", "empty", "rename"]), "value": cell_text}),
+    st.fixed_dictionaries({"op": st.just("set"), "value": plausible}),
+    st.fixed_dictionaries({"op": st.sampled_from(["duplicate", "wrap", "empty", "rename"]),
+                           "value": st.one_of(cell_text, plausible.filter(lambda v: isinstance(v, str)))}),
 )
-json_edit = st.fixed_dictionaries({
-    "kind": st.just("json"),
-    "file": st.sampled_from(JSON_FILES),
-    "walk": st.lists(st.integers(0, 1000), min_size=1, max_size=6),
-    "op": json_op,
-    "ascii": st.booleans(),
-})
+index = st.integers(0, 60)
+#: walks to the nodes that matter, by key name (a missing key is created by
+#: "set"); integer steps pick a key or an item modulo the size met
+schema_walk = st.one_of(
+    st.tuples(st.just("fields"), index, st.sampled_from(
+        ["name", "type", "format", "constraints", "sifc", "delimiter", "trueValues", "falseValues", "missingValues",
+         "itemType", "example", "groupChar", "bareNumber"])),
+    st.tuples(st.just("fields"), index, st.just("constraints"), st.sampled_from(
+        ["required", "unique", "pattern", "enum", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
+         "jsonSchema"])),
+    st.tuples(st.just("fields"), index, st.just("sifc"), st.sampled_from(
+        ["references", "itemPattern", "script", "planned", "unknown"])),
+    st.tuples(st.just("fields"), index, st.just("sifc"), st.just("references"), st.sampled_from(["resource", "field"])),
+    st.tuples(st.just("sifc"), st.just("rules"), index, st.sampled_from(
+        ["rule", "field", "fields", "start", "end", "dates", "note", "when", "group", "participants"])),
+    st.tuples(st.sampled_from(["fields", "primaryKey", "foreignKeys", "missingValues", "sifc", "$schema"])),
+    st.tuples(st.just("primaryKey"), index),
+    st.tuples(st.just("foreignKeys"), index, st.sampled_from(["fields", "reference"])),
+    st.tuples(st.just("foreignKeys"), index, st.just("reference"), st.sampled_from(["resource", "fields"])),
+).map(list)
+descriptor_walk = st.one_of(
+    st.tuples(st.just("resources"), index, st.sampled_from(
+        ["name", "path", "schema", "dialect", "encoding", "format", "mediatype", "bytes", "hash", "scheme", "type",
+         "$schema", "profile", "compression", "data"])),
+    st.tuples(st.just("resources"), index, st.just("dialect"), st.sampled_from(
+        ["delimiter", "header", "quoteChar", "doubleQuote", "lineTerminator", "skipInitialSpace", "commentChar",
+         "escapeChar", "headerRows", "nullSequence"])),
+    st.tuples(st.sampled_from(["resources", "name", "version", "$schema", "profile", "licenses", "id", "title",
+                               "created", "sources", "contributors"])),
+    st.tuples(st.just("resources"), index),
+).map(list)
+suite_walk = st.one_of(
+    st.tuples(st.just("expectations"), index, st.just("kwargs"), st.sampled_from(
+        ["column", "column_list", "column_A", "column_B", "regex", "like_pattern", "value_set", "min_value",
+         "max_value", "mostly", "value", "strftime_format"])),
+    st.tuples(st.just("expectations"), index, st.sampled_from(["type", "severity", "meta", "kwargs"])),
+    st.tuples(st.sampled_from(["expectations", "name", "tables", "version"])),
+).map(list)
+random_walk = st.lists(st.integers(0, 1000), min_size=1, max_size=6)
+
+
+def _json_edit(files, walk):
+    return st.fixed_dictionaries({"kind": st.just("json"), "file": st.sampled_from(files), "walk": walk,
+                                  "op": json_op, "ascii": st.booleans()})
+
+
+SUITE_FILES = [f for f in JSON_FILES if f.startswith("validation/")]
+json_edit = st.one_of(
+    _json_edit(JSON_FILES, random_walk),
+    _json_edit(SCHEMA_FILES, schema_walk),
+    _json_edit(["datapackage.json"], descriptor_walk),
+    _json_edit(SUITE_FILES, suite_walk),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -426,7 +500,14 @@ def apply_json(root: Path, edit: dict) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     parent, key, node = None, None, data
     for choice in edit["walk"]:
-        if isinstance(node, dict) and node:
+        if isinstance(choice, str):  # a key by name; a missing one is where "set" adds it
+            if not isinstance(node, dict):
+                break
+            if choice not in node:
+                parent, key, node = node, choice, None
+                break
+            k = choice
+        elif isinstance(node, dict) and node:
             k = sorted(node)[choice % len(node)]
         elif isinstance(node, list) and node:
             k = choice % len(node)
@@ -438,7 +519,8 @@ def apply_json(root: Path, edit: dict) -> None:
     if parent is None:  # the root itself
         data = op.get("value") if kind == "set" else ({} if kind in ("delete", "empty") else [data])
     elif kind == "delete":
-        del parent[key]
+        if isinstance(parent, list) or key in parent:
+            del parent[key]
     elif kind == "set":
         parent[key] = op["value"]
     elif kind == "duplicate":
@@ -450,7 +532,7 @@ def apply_json(root: Path, edit: dict) -> None:
         parent[key] = [node]
     elif kind == "empty":
         parent[key] = type(node)() if isinstance(node, (dict, list, str)) else None
-    elif kind == "rename" and isinstance(parent, dict):
+    elif kind == "rename" and isinstance(parent, dict) and key in parent:
         parent[op["value"]] = parent.pop(key)
     path.write_text(json.dumps(data, ensure_ascii=edit["ascii"], indent=2, allow_nan=True) + "\n", encoding="utf-8")
 
@@ -567,6 +649,10 @@ REGRESSIONS = {
                             "payload": b"NaN"}],
     "schema-field-name-is-a-list": [{"kind": "json", "file": "schemas/themes.json", "walk": [2, 0, 3],
                                      "op": {"op": "set", "value": ["theme_id"]}, "ascii": True}],
+    # an expectation's "meta" that is not an object: suites.py called .get on it
+    # (AttributeError) in refresh, and the GX layer dict() on it
+    "suite-meta-is-a-list": [{"kind": "json", "file": "validation/measures.json", "walk": ["expectations", 0, "meta"],
+                              "op": {"op": "set", "value": [[1]]}, "ascii": True}],
     # diff.py compares raw schema JSON: a list as a field's type crashes it
     # (TypeError: unhashable type: 'list' in diff._field_changes)
     "field-type-is-a-list": [{"kind": "json", "file": "schemas/themes.json", "walk": [2, 0, 5],

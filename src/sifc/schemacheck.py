@@ -730,6 +730,8 @@ def check_suites(root: Path, fields_of: dict[str, set]) -> list[Finding]:
                     or not isinstance(e.get("kwargs", {}), dict):
                 sloc.add(where, 'each expectation is {"type": "expect_…", "kwargs": {…}}', e.get("type") if isinstance(e, dict) else e)
                 continue
+            if not isinstance(e.get("meta", {}), dict):  # suites.py and the GX layer read it as an object
+                sloc.add(where + ("meta",), "must be an object", e["meta"])
             kwargs = e.get("kwargs", {})
             for key in ("column", "column_A", "column_B"):
                 if key in kwargs and not named_in(kwargs[key], fields):
