@@ -93,10 +93,26 @@ def apply_edit(root: Path, edit: dict) -> None:
     elif "write_text" in edit:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(edit["write_text"], encoding="utf-8")
+    elif "add_stats" in edit:  # make it a release descriptor: bytes and sha256 hash for every resource
+        add_stats(root)
     elif "encode_as" in edit:  # re-save the file the way another program would
         path.write_bytes(path.read_text(encoding="utf-8").encode(edit["encode_as"]))
     else:
         raise ValueError(f"unknown fixture edit {edit}")
+
+
+def add_stats(root: Path) -> Path:
+    """Turn the package's descriptor into a release descriptor (the
+    repository's records no bytes/hash; `sifc build` writes them), as the
+    library computes them. Returns `root`."""
+    from sifc.descriptor import with_stats
+    (root / "datapackage.json").write_text(with_stats(root), encoding="utf-8")
+    return root
+
+
+def release_copy(dest: Path) -> Path:
+    """A copy of the package whose descriptor is a release descriptor."""
+    return add_stats(copy_package(dest))
 
 
 def load_case(path: Path) -> dict:
@@ -110,7 +126,8 @@ def package_copy(tmp_path):
 
 def prepare(tmp_path: Path, case: dict) -> Path:
     """The real package with a fixture's edits applied and, unless the case
-    is about stale stats, bytes/hash refreshed as `sifc refresh` would."""
+    is about stale stats, `sifc refresh` run as a contributor would (it
+    changes bytes/hash only where an edit made the descriptor carry them)."""
     from sifc.descriptor import refresh
 
     root = copy_package(tmp_path / "pkg")

@@ -16,11 +16,11 @@ def run(*args, env=None, cwd=None):
 
 
 def broken_package(tmp_path):
-    from sifc.descriptor import refresh
+    """Two mistakes, committed as a contributor would: no `sifc refresh`
+    (the repository's descriptor records no bytes/hash to go stale)."""
     root = copy_package(tmp_path / "pkg")
     apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "Chen 陈吉宁"})
     apply_edit(root, {"file": "data/participants.csv", "line": 2, "column": "role", "value": "host"})
-    refresh(root)
     return root
 
 

@@ -11,8 +11,12 @@ from sifc.package import open_package
 from sifc.suites import generated_suite, render, stale_suites, suite_path
 
 
-def test_descriptor_bytes_and_hash_are_current():
+def test_descriptor_is_current_and_records_no_stats():
+    """The repository's descriptor records no bytes/hash (release descriptors
+    do), so refresh has nothing to change in it."""
     assert refresh(ROOT, check=True), "run `sifc refresh`"
+    descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    assert not any("bytes" in r or "hash" in r for r in descriptor["resources"])
 
 
 def test_gx_suites_are_current():

@@ -184,11 +184,14 @@ def test_every_reading_command_works_on_a_read_only_package(world):
 
 
 def test_writing_commands_on_a_read_only_package_exit_2_with_one_line(world):
-    # people.csv out of key order (fmt has work; refresh's validation refuses, so --force);
-    # events.csv with a changed valid cell (stale bytes/hash: refresh has work after validation)
-    fmt_pkg = read_only_copy(world, "unsorted", [{"file": "data/people.csv", "swap_lines": [2, 3]}])
+    # Both are release descriptors (bytes/hash recorded; the repository's records none, so
+    # refresh would have nothing to write there): people.csv out of key order (fmt has work;
+    # refresh's validation refuses, so --force); people.csv with a changed valid cell (stale
+    # bytes/hash: refresh has work after validation)
+    release = {"file": "datapackage.json", "add_stats": True}
+    fmt_pkg = read_only_copy(world, "unsorted", [release, {"file": "data/people.csv", "swap_lines": [2, 3]}])
     refresh_pkg = read_only_copy(world, "stale", [
-        {"file": "data/people.csv", "line": 2, "column": "name_en", "value": "Another Name"}])
+        release, {"file": "data/people.csv", "line": 2, "column": "name_en", "value": "Another Name"}])
     before = snapshot(fmt_pkg), snapshot(refresh_pkg)
     result = run_unprivileged(world, fmt_pkg, [
         ["fmt", str(fmt_pkg)],

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 import sifc
-from conftest import copy_package
+from conftest import copy_package, release_copy
 from sifc import fetch
 from sifc.package import DefinitionError, PackageError
 
@@ -56,7 +56,9 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path):
-    site = Site(copy_package(tmp_path / "pkg"))
+    """Serves a release descriptor (bytes and hash for every resource, as
+    `sifc build` writes it); the repository's own descriptor records none."""
+    site = Site(release_copy(tmp_path / "pkg"))
     yield site
     site.close()
 
@@ -283,6 +285,18 @@ def test_data_that_is_not_utf8_is_refused(site):
     edit_descriptor(site.root, refresh)
     with pytest.raises(PackageError, match=r"data/people.csv: is not a UTF-8 CSV file"):
         sifc.load("people", source=site.url())
+
+
+def test_the_repository_folder_served_as_is_is_refused(tmp_path):
+    """The repository's datapackage.json records no bytes/hash: served over
+    http it is not a release and nothing but the descriptor is fetched."""
+    site = Site(copy_package(tmp_path / "pkg"))
+    try:
+        with pytest.raises(PackageError, match=r"resource 'sources': no 'bytes' or 'hash'; a remote descriptor must"):
+            sifc.load("people", source=site.url())
+        assert site.hits == ["/datapackage.json"]
+    finally:
+        site.close()
 
 
 @pytest.mark.parametrize("key", ["bytes", "hash"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, apply_edit, copy_package
+from conftest import ROOT, apply_edit, copy_package, release_copy
 from sifc.atomic import current_umask, stale_temporaries, write_bytes_atomic
 from sifc.build import artifact_names, build, name_problem
 from sifc.cli import main
@@ -199,8 +200,9 @@ def test_build_reads_extra_files_safely(tmp_path):
 # ---- refresh -----------------------------------------------------------------------------------
 
 def invalid_copy(tmp_path) -> Path:
-    """A copy whose data fails validation and whose stats are stale."""
-    root = copy_package(tmp_path / "pkg")
+    """A copy with a release descriptor whose data fails validation and
+    whose stats are therefore stale."""
+    root = release_copy(tmp_path / "pkg")
     apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "person_id", "value": "Not An ID!"})
     apply_edit(root, {"file": "data/events.csv", "line": 2, "column": "start_on", "value": "not a date"})
     return root
@@ -224,7 +226,7 @@ def test_refresh_force_rehashes_an_invalid_package(tmp_path):
 
 
 def test_stale_stats_alone_do_not_block_refresh(tmp_path, capsys):
-    root = copy_package(tmp_path / "pkg")
+    root = release_copy(tmp_path / "pkg")
     apply_edit(root, {"file": "data/people.csv", "swap_lines": [2, 3]})  # out of key order: invalid
     assert main(["refresh", str(root)]) == 1
     assert "row-order" in capsys.readouterr().out
@@ -242,8 +244,9 @@ def test_stale_stats_alone_do_not_block_refresh(tmp_path, capsys):
     ({"fifo": True}, "not a regular file"),
 ])
 @pytest.mark.parametrize("flags", [[], ["--force"], ["--check"]])
-def test_refresh_reports_an_unreadable_file_as_a_finding(tmp_path, capsys, edit, reason, flags):
-    root = copy_package(tmp_path / "pkg")
+@pytest.mark.parametrize("make", [copy_package, release_copy], ids=["repository", "release"])
+def test_refresh_reports_an_unreadable_file_as_a_finding(tmp_path, capsys, edit, reason, flags, make):
+    root = make(tmp_path / "pkg")
     apply_edit(root, {"file": "data/people.csv", **edit})
     before = snapshot(root)
     assert main(["refresh", *flags, str(root)]) == 1
@@ -268,7 +271,7 @@ def test_file_stats_reads_through_safeio(tmp_path):
 
 
 def test_refreshed_names_every_unhashable_file(tmp_path):
-    root = copy_package(tmp_path / "pkg")
+    root = release_copy(tmp_path / "pkg")
     (root / "data" / "people.csv").unlink()
     (root / "data" / "themes.csv").unlink()
     (root / "data" / "themes.csv").symlink_to(ROOT / "data" / "themes.csv")
@@ -280,7 +283,9 @@ def test_refreshed_names_every_unhashable_file(tmp_path):
 
 
 def test_refresh_force_adds_deleted_stats(tmp_path, capsys):
-    root = copy_package(tmp_path / "pkg")
+    """In a release descriptor, bytes/hash deleted from one resource are a
+    finding (not a way to switch tamper detection off); --force restores them."""
+    root = release_copy(tmp_path / "pkg")
     apply_edit(root, {"file": "datapackage.json", "json_delete": ["resources", 2, "bytes"]})
     apply_edit(root, {"file": "datapackage.json", "json_delete": ["resources", 2, "hash"]})
     assert main(["refresh", str(root)]) == 1
@@ -293,3 +298,36 @@ def test_refresh_force_adds_deleted_stats(tmp_path, capsys):
 
 def test_refresh_check_of_the_real_package_passes():
     assert main(["refresh", "--check", str(ROOT)]) == 0
+
+
+def test_the_repository_descriptor_records_no_stats():
+    """bytes/hash live in release descriptors and MANIFEST.json; in the
+    repository they would make every CSV edit a change to datapackage.json."""
+    descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    assert all("bytes" not in r and "hash" not in r for r in descriptor["resources"])
+
+
+@pytest.mark.parametrize("flags", [[], ["--force"]])
+def test_refresh_never_adds_stats_to_a_descriptor_without_them(tmp_path, capsys, flags):
+    root = copy_package(tmp_path / "pkg")
+    shutil.copytree(ROOT / "docs", root / "docs")  # the generated data dictionary, current
+    apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_en", "value": "Another Name"})
+    before = (root / "datapackage.json").read_bytes()
+    assert refreshed(root)[0] == refreshed(root)[1] and refresh(root, check=True)
+    assert main(["refresh", "--check", str(root)]) == 0
+    assert main(["refresh", *flags, str(root)]) == 0
+    assert "datapackage.json" not in capsys.readouterr().out
+    assert (root / "datapackage.json").read_bytes() == before
+
+
+def test_refresh_keeps_a_release_descriptors_stats_current(tmp_path, capsys):
+    root = release_copy(tmp_path / "pkg")
+    shutil.copytree(ROOT / "docs", root / "docs")
+    apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_en", "value": "Another Name"})
+    assert main(["refresh", "--check", str(root)]) == 1
+    assert "stale: datapackage.json (bytes, hash)" in capsys.readouterr().out
+    assert main(["refresh", str(root)]) == 0
+    resource = next(r for r in json.loads((root / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+                    if r["name"] == "people")
+    assert file_stats(root, "data/people.csv") == (resource["bytes"], resource["hash"])
+    assert main(["refresh", "--check", str(root)]) == 0

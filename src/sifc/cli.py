@@ -38,8 +38,11 @@ def cmd_validate(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    """Recompute everything derived from the schemas and data. A package
-    that fails validation is not re-hashed (that would bless the mistake)
+    """Regenerate what is derived from the schemas (GX suites, the data
+    dictionary) and, only in a descriptor that records them (a release
+    descriptor; the repository's records none), bytes and hash. Bytes and
+    hash are never added to a descriptor without them. A package that fails
+    validation is not refreshed (re-hashing it would bless the mistake)
     unless --force is given; --check writes nothing."""
     from .descriptor import UnhashableFiles, refresh
     from .findings import Finding
@@ -56,12 +59,13 @@ def cmd_refresh(args) -> int:
                 refresh(read_descriptor(args.path, writing=True)[0])  # adds them; the rest follows as usual
             except OSError as err:
                 return _cannot_write("refresh", err)
-            print(f"updated: {DESCRIPTOR} (bytes, hash added)")
+            print(f"updated: {DESCRIPTOR} (bytes, hash recorded for every resource)")
             package = open_package(args.path, writing=True)
         else:
             for f in exc.findings:
                 print(f.text())
-            hint = " (`sifc refresh --force` adds missing bytes/hash)" if missing_stats else ""
+            hint = (" (`sifc refresh --force` records bytes/hash for every resource, or delete them from "
+                    "every resource)") if missing_stats else ""
             print(f"sifc refresh: the package's definitions are invalid ({len(exc.findings)} "
                   f"finding{'s' if len(exc.findings) != 1 else ''}); nothing was changed. Fix them first"
                   f"{hint}; `sifc validate` lists them", file=sys.stderr)
@@ -69,7 +73,7 @@ def cmd_refresh(args) -> int:
     if not args.check and not args.force:
         from .validate import validate
         report = validate(package.root, skip={"gx"})
-        # stale bytes/hash are what refresh is for; anything else blocks it
+        # stale bytes/hash (in a descriptor that records them) are what refresh is for; anything else blocks it
         blocking = [f for f in report.errors if f.rule != "descriptor-stats"]
         if blocking:
             for f in sorted(blocking, key=lambda f: (f.file, f.line or 0))[:10]:
@@ -78,7 +82,7 @@ def cmd_refresh(args) -> int:
                 print(f"… and {len(blocking) - 10} more")
             print(f"sifc refresh: the package fails validation ({len(blocking)} "
                   f"finding{'s' if len(blocking) != 1 else ''}); nothing was changed. Run `sifc validate` "
-                  "and fix them first (or `sifc refresh --force` to re-hash anyway)", file=sys.stderr)
+                  "and fix them first (or `sifc refresh --force` to refresh anyway)", file=sys.stderr)
             return EXIT_INVALID
     schemas = [r.schema for r in package.resources.values()]
     stale = []
@@ -98,7 +102,7 @@ def cmd_refresh(args) -> int:
         for s in stale:
             print(f"stale: {s}")
         if stale:
-            print("run `sifc refresh` to regenerate", file=sys.stderr)
+            print("run `sifc refresh` to regenerate them, and commit the result", file=sys.stderr)
         return EXIT_INVALID if stale else EXIT_OK
     try:
         write_suites(package.root, schemas)
@@ -179,6 +183,8 @@ def cmd_site(args) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="sifc", description="Shanghai IFC data package tools.")
+    parser.add_argument("--version", action=VersionAction,
+                        help="print the version of sifc and of the package it would act on, then exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="validate the package with frictionless, pandera and Great Expectations")
@@ -192,10 +198,12 @@ def main(argv=None) -> int:
     v.add_argument("--output", help="also write the JSON report to this file")
     v.set_defaults(func=cmd_validate)
 
-    r = sub.add_parser("refresh", help="regenerate the descriptor's bytes/hash, GX suites and generated docs")
+    r = sub.add_parser("refresh", help="regenerate the GX suites and the data dictionary from the schemas; "
+                                       "where a descriptor records bytes/hash (a release descriptor), bring them "
+                                       "up to date (never adds them: the repository's descriptor has none)")
     r.add_argument("path", nargs="?")
     r.add_argument("--check", action="store_true", help="only report what is stale (exit 1 if anything is)")
-    r.add_argument("--force", action="store_true", help="re-hash even if the package fails validation")
+    r.add_argument("--force", action="store_true", help="refresh even if the package fails validation")
     r.set_defaults(func=cmd_refresh)
 
     f = sub.add_parser("fmt", help="rewrite every CSV in canonical form (sorted, schema column order, LF, no BOM)")
@@ -248,6 +256,33 @@ def main(argv=None) -> int:
             return EXIT_USAGE
     finally:
         sys.stdout, sys.stderr = sys.stdout.stream, sys.stderr.stream
+
+
+def version_text() -> str:
+    """`sifc <version>`, then the name, version and folder of the package a
+    command given no path would act on, if there is one."""
+    from . import __version__
+    lines = [f"sifc {__version__}"]
+    try:
+        from .package import read_descriptor
+        root, _, descriptor, _ = read_descriptor(None)
+    except Exception:  # noqa: BLE001 - no package here, or an unreadable one: only the tool's version
+        lines.append("package: none found (no datapackage.json in this folder or above it)")
+    else:
+        name, version = descriptor.get("name"), descriptor.get("version")
+        name = name if isinstance(name, str) else "(unnamed)"
+        version = version if isinstance(version, str) else "(no version)"
+        lines.append(f"package: {name} {version} at {root}")
+    return "\n".join(lines) + "\n"
+
+
+class VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stdout.write(version_text())
+        parser.exit(EXIT_OK)
 
 
 class SafeStream:

@@ -45,6 +45,15 @@ def named_in(value, known) -> bool:
     return isinstance(value, str) and value in known
 
 
+def check_texts(loc: "Located", where: tuple, obj: dict) -> None:
+    """title and description are text wherever they appear (descriptor,
+    resource, schema, field): the spec says so, and the data dictionary,
+    the Excel sheets and the Parquet metadata print them as text."""
+    for key in ("title", "description"):
+        if key in obj and not isinstance(obj[key], str):
+            loc.add(where + (key,), "must be text (a JSON string)", obj[key])
+
+
 def unknown_profile(value) -> bool:
     """True unless `value` names a profile the tools know."""
     return not named_in(value, KNOWN_PROFILES)
@@ -435,6 +444,7 @@ def check_schema(relative: str, raw, tables: set[str] | None = None, text: str =
     if not isinstance(raw, dict):
         loc.add((), "a Table Schema must be a JSON object")
         return loc.found
+    check_texts(loc, (), raw)
     profile = raw.get("$schema")
     if profile is not None and unknown_profile(profile):
         loc.add(("$schema",), "is not a known Table Schema profile; profiles are never fetched", profile)
@@ -488,6 +498,7 @@ def _check_field(loc: Located, i: int, field: dict, tables) -> None:
     if not isinstance(name, str) or not NAME.fullmatch(name):
         loc.add(("fields", i, "name"), "a field name must be lower-case letters, digits and _ (starting with a letter)",
                 name)
+    check_texts(loc, ("fields", i), field)
     ftype = field.get("type", "string")
     if not named_in(ftype, TYPES):
         loc.add(("fields", i, "type"), f"must be one of {', '.join(sorted(TYPES))}", ftype)
@@ -617,6 +628,7 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
     if depth(descriptor):
         loc.add((), f"nests more than {MAX_DEPTH} levels deep")
         return loc.found
+    check_texts(loc, (), descriptor)
     for key in ("$schema", "profile"):
         if key in descriptor and unknown_profile(descriptor[key]):
             loc.add((key,), "is not a known Data Package profile; profiles are never fetched", descriptor[key])
@@ -651,6 +663,7 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
         if not isinstance(encoding, str) or encoding.lower().replace("-", "") != "utf8":
             loc.add(("resources", i, "encoding"), "must be utf-8 (the files are UTF-8; another encoding would be "
                                                   "read wrongly)", encoding)
+        check_texts(loc, ("resources", i), res)
         for key in ("$schema", "profile"):
             if key in res and unknown_profile(res[key]):
                 loc.add(("resources", i, key), "is not a known profile; profiles are never fetched", res[key])
@@ -662,8 +675,11 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
             schemas.append(schema)
             _check_file(loc, root, schema, ("resources", i, "schema"))
         if any(with_stats) and not with_stats[i]:
-            loc.add(("resources", i), "carries no bytes/hash while other resources do; add them with "
-                                      "`sifc refresh` (tamper detection must not be switched off by deleting them)",
+            loc.add(("resources", i), "carries no bytes/hash while other resources do: a descriptor records "
+                                      "them for every resource (a release descriptor, as `sifc build` writes it) "
+                                      "or for none (the repository's datapackage.json); deleting them from one "
+                                      "resource does not switch tamper detection off. Restore them with "
+                                      "`sifc refresh --force`, or delete them from every resource",
                     name)
     for n in sorted({n for n in names if names.count(n) > 1}):
         loc.add(("resources", "name"), f"two resources are named {n!r}", n)

@@ -53,9 +53,13 @@ def _gx_job(path, allow_remote, docs_dir):
 
 
 def stats_findings(package: DataPackage) -> list[Finding]:
-    """bytes and hash in the descriptor must match the files."""
+    """Where the descriptor records bytes and hash (a release descriptor;
+    the repository's records none), they must match the files: a mismatch
+    means a file changed after the descriptor was written."""
     out = []
     for res in package.descriptor["resources"]:
+        if not any(key in res for key in ("bytes", "hash")):
+            continue
         if is_remote(res.get("path", "")) or not (package.root / res["path"]).is_file():
             continue
         try:
@@ -66,7 +70,9 @@ def stats_findings(package: DataPackage) -> list[Finding]:
         for key, actual in (("bytes", size), ("hash", digest)):
             if key in res and res[key] != actual:
                 out.append(Finding(DESCRIPTOR, None, None, "descriptor-stats",
-                                   f"resource {res['name']!r}: {key} is stale; run `sifc refresh`",
+                                   f"resource {res['name']!r}: the {key} recorded for {res['path']} does not "
+                                   "match the file, which changed after this descriptor was written; if the "
+                                   "change is intended, run `sifc refresh` to record the new bytes and hash",
                                    str(res[key]), table=res["name"]))
     return out
 
