@@ -9,7 +9,6 @@ import pytest
 
 import sifc
 from conftest import ROOT, apply_edit, copy_package
-from sifc.descriptor import refresh
 
 
 def test_dtypes_as_documented():
@@ -32,7 +31,6 @@ def test_load_all_and_tables():
 def test_validation_failure_raises_located_findings(tmp_path):
     root = copy_package(tmp_path / "pkg")
     apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "Chen"})
-    refresh(root)
     with pytest.raises(sifc.ValidationError) as info:
         sifc.load("people", source=root)
     assert [(f.file, f.line, f.column, f.rule) for f in info.value.findings] == [("data/people.csv", 2, "name_zh", "cjk-only")]
@@ -75,12 +73,10 @@ def test_validation_result_is_cached_by_content(tmp_path):
     assert _run(code, env) == "True"   # first load: validated
     assert _run(code, env) == "False"  # same content: known valid
     apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "Chen"})
-    refresh(root)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode != 0 and "cjk-only" in out.stderr
     env["SIFC_NO_CACHE"] = "1"
     apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "陈吉宁"})
-    refresh(root)
     assert _run(code, env) == "True"   # caching off: always validated
 
 
