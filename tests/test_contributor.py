@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -187,3 +188,33 @@ def test_version_without_a_package_nearby(tmp_path):
     assert lines[0] == f"sifc {sifc.__version__}"
     # a development install bundles no copy: no package is found here
     assert lines[1].startswith("package: ") and str(ROOT) not in lines[1]
+
+
+# ---------------------------------------------------------------- warnings a contributor can act on
+
+JARGON = re.compile(r"expect_|values_to|_to_be_|\bmostly\b|\bregex\b|unexpected|\bpass(es)? \w+_")
+
+
+def test_every_curated_share_says_what_to_do_with_the_column():
+    """A completeness expectation (`mostly`) stays a warning for a long time;
+    its `why` says what the value is for and which column to fill."""
+    for path in sorted((ROOT / "validation").glob("*.json")):
+        suite = json.loads(path.read_text(encoding="utf-8"))
+        for e in suite.get("expectations", []):
+            if e.get("kwargs", {}).get("mostly") is None:
+                continue
+            why = e["meta"].get("why", "")
+            assert e["kwargs"]["column"] in why, (path.name, why)  # names the column to fill
+            assert not JARGON.search(why), (path.name, why)
+
+
+def test_the_real_packages_warnings_are_plain_words():
+    from sifc.validate import validate
+    report = validate(ROOT)
+    warnings = [f for f in report.findings if f.severity == "warning"]
+    assert warnings, "the real package has permanent warnings; this test would prove nothing without them"
+    for f in warnings:
+        assert not JARGON.search(f.message), f.text()
+        assert re.match(rf"only \d+ of \d+ rows have a {f.column} \(\d+%\); at least \d+% should\. [A-Z]", f.message), \
+            f.text()
+        assert f"in {f.column}" in f.message  # where to write the missing value

@@ -157,10 +157,8 @@ def _findings(package, raw: RawTable, frame: pd.DataFrame, outcome) -> list[Find
                     str(observed))]
     if config.type == "expect_table_columns_to_match_ordered_list":
         return [one(1, None, "the columns differ from the schema's fields in order", ",".join(raw.header))]
-    if mostly is not None and mostly < 1:  # a completeness ratio: one finding for the column
-        share = 100 - float(result.get("unexpected_percent") or 0)
-        return [one(None, column, f"only {share:.0f}% of rows pass {config.type.replace('expect_column_', '')}; "
-                                  f"expected at least {mostly:.0%} ({meta.get('why', '')})")]
+    if mostly is not None and mostly < 1:  # a completeness ratio: one finding for the column, in plain words
+        return [one(None, column, _share_message(column, mostly, result, len(frame), config.type, meta))]
     indices = result.get("unexpected_index_list") or []
     indices = [i if isinstance(i, int) else i.get("index") for i in indices]
     if rule in ("unique", "primary-key"):  # report repeats, not the first occurrence
@@ -174,6 +172,20 @@ def _findings(package, raw: RawTable, frame: pd.DataFrame, outcome) -> list[Find
     if not indices:
         out.append(one(None, column, _message(schema, rule, column, meta, config)))
     return out
+
+
+def _share_message(column, mostly: float, result: dict, rows: int, kind: str, meta: dict) -> str:
+    """"only 3 of 12 rows have a wikidata_id (25%); at least 50% should. <Why>",
+    where the suite's `why` says what the value is for and how to add it."""
+    total = int(result.get("element_count") or rows)
+    share = 100 - float(result.get("unexpected_percent") or 0)
+    if kind == "expect_column_values_to_not_be_null":
+        filled = total - int(result.get("unexpected_count") or 0)
+        text = f"only {filled} of {total} rows have a {column} ({share:.0f}%); at least {mostly:.0%} should"
+    else:
+        text = f"only {share:.0f}% of the {total} rows meet this check on {column}; at least {mostly:.0%} should"
+    why = meta.get("why")
+    return f"{text}. {why[0].upper()}{why[1:]}" if isinstance(why, str) and why else text
 
 
 def _message(schema, rule: str, column: str | None, meta: dict, config) -> str:
