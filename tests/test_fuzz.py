@@ -663,3 +663,34 @@ REGRESSIONS = {
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
 def test_regression(tmp_path, pristine, capfd, name):
     fuzz_once(tmp_path, pristine, capfd, REGRESSIONS[name], lambda box: every_command(box, capfd, "json", "measures"))
+
+
+BUILD_REGRESSIONS = {
+    # a field title that is a list passed the definitions check and crashed
+    # the Parquet metadata (TypeError: expected bytes, list found); now a
+    # definitions finding (schemacheck.check_texts)
+    "field-title-is-a-list": [{"kind": "json", "file": "schemas/events.json", "walk": ["fields", 0, "title"],
+                               "op": {"op": "wrap", "value": ""}, "ascii": True}],
+    "descriptor-title-is-a-list": [{"kind": "json", "file": "datapackage.json", "walk": ["title"],
+                                    "op": {"op": "wrap", "value": ""}, "ascii": True}],
+    # build.py, --no-validate: a control character in a cell reaches openpyxl
+    # (IllegalCharacterError)
+    "control-character-in-a-cell": [{"kind": "csv", "file": "data/people.csv", "style": "minimal",
+                                     "ops": [{"op": "cell", "row": 1, "col": 2, "value": "a\x04b"}]}],
+    # build.py, --no-validate: an event convened by an institution that does
+    # not exist reaches SQLite (IntegrityError: FOREIGN KEY constraint failed)
+    "event-convened-by-a-missing-institution": [{"kind": "csv", "file": "data/events.csv", "style": "minimal",
+                                                 "ops": [{"op": "cell", "row": 1, "col": 8,
+                                                          "value": "no-such-institution"}]}],
+    # build.py, --no-validate: "licenses": 5 in the descriptor (TypeError:
+    # 'int' object is not iterable in datasette_metadata)
+    "licenses-is-a-number": [{"kind": "json", "file": "datapackage.json", "walk": ["licenses"],
+                              "op": {"op": "set", "value": 5}, "ascii": True}],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILD_REGRESSIONS))
+def test_build_regression(tmp_path, pristine, capfd, name):
+    def body(box):
+        run(capfd, ["build", "--out", str(box.out), "--no-validate", str(box.pkg)])
+    fuzz_once(tmp_path, pristine, capfd, BUILD_REGRESSIONS[name], body)
