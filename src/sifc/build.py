@@ -523,25 +523,10 @@ def _write_sqlite(package: DataPackage, frames, tmp: Path) -> None:
             db.execute(statement)
         # parents before children: insert with checks deferred to the end
         db.execute("PRAGMA defer_foreign_keys = ON")
-        with db:
-            for name, frame in frames.items():
-                s = package.resource(name).schema
-                cols = ", ".join(q(f.name) for f in s.fields)
-                marks = ", ".join("?" for _ in s.fields)
-                rows = [tuple(_sql_value(f, v) for f, v in zip(s.fields, row))
-                        for row in frame[s.field_names].itertuples(index=False, name=None)]
-                try:
-                    db.executemany(f'INSERT INTO {q(name)} ({cols}) VALUES ({marks})', rows)
-                except sqlite3.IntegrityError as exc:
-                    raise RuntimeError(f"{name}: {escape(exc)}: the data breaks the schema; run sifc validate") \
-                        from None
-                for f, ref, ref_field in s.list_references():
-                    if len(s.primary_key) != 1:
-                        continue
-                    pk = s.primary_key[0]
-                    links = [(key, i, item) for key, items in zip(frame[pk], frame[f.name]) if items is not None
-                             for i, item in enumerate(items, 1)]
-                    db.executemany(f'INSERT INTO {q(name + "__" + f.name)} VALUES (?, ?, ?)', links)
+        try:
+            _insert_rows(db, package, frames)
+        except sqlite3.IntegrityError as exc:  # deferred checks fail at the commit, after every table
+            raise RuntimeError(f"SQLite: {escape(exc)}: the data breaks the schema; run sifc validate") from None
         for view, sql in VIEWS.items():
             db.execute(f'CREATE VIEW {q(view)} AS  -- {_one_line(VIEW_DOCS[view][1])}\n{sql.strip()}')
         _write_descriptions(db, describe_database(package))
@@ -552,6 +537,35 @@ def _write_sqlite(package: DataPackage, frames, tmp: Path) -> None:
         db.execute("VACUUM")
     finally:
         db.close()
+
+
+def _insert_rows(db: sqlite3.Connection, package: DataPackage, frames) -> None:
+    with db:
+        for name, frame in frames.items():
+            s = package.resource(name).schema
+            cols = ", ".join(q(f.name) for f in s.fields)
+            marks = ", ".join("?" for _ in s.fields)
+            rows = [tuple(_sql_value(f, v) for f, v in zip(s.fields, row))
+                    for row in frame[s.field_names].itertuples(index=False, name=None)]
+            try:
+                db.executemany(f'INSERT INTO {q(name)} ({cols}) VALUES ({marks})', rows)
+            except sqlite3.IntegrityError as exc:
+                raise RuntimeError(f"{name}: {escape(exc)}: the data breaks the schema; run sifc validate") \
+                    from None
+            for f, ref, ref_field in s.list_references():
+                if len(s.primary_key) != 1:
+                    continue
+                pk = s.primary_key[0]
+                links = [(key, i, item) for key, items in zip(frame[pk], frame[f.name]) if items is not None
+                         for i, item in enumerate(items, 1)]
+                db.executemany(f'INSERT INTO {q(name + "__" + f.name)} VALUES (?, ?, ?)', links)
+        # checked before the commit, so the message can name the row (reached
+        # only under --no-validate: validate refuses a broken reference)
+        broken = db.execute("PRAGMA foreign_key_check").fetchmany(3)
+        if broken:
+            where = "; ".join(f"{escape(t)} row {rowid} refers to a missing {escape(parent)} row"
+                              for t, rowid, parent, _ in broken)
+            raise RuntimeError(f"SQLite: {where}: the data breaks the schema; run sifc validate")
 
 
 def _write_descriptions(db: sqlite3.Connection, described: dict) -> None:
@@ -577,7 +591,8 @@ def datasette_metadata(package: DataPackage, sqlite_path: Path) -> dict:
     """Datasette's metadata.json for the SQLite file: title, description,
     licence, source, and every table's and column's description."""
     d = package.descriptor
-    licence = next((x for x in d.get("licenses", []) if isinstance(x, dict)), {})
+    licenses = d.get("licenses")  # unchecked under --no-validate: anything but a list means none
+    licence = next((x for x in (licenses if isinstance(licenses, list) else []) if isinstance(x, dict)), {})
     tables = {}
     for name, t in describe_database(package).items():
         tables[name] = {"title": t["title"], "description": t["description"],
@@ -646,10 +661,18 @@ def _sheet(wb, title: str, header: list[str], rows: list[list]) -> None:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
         cell.alignment = Alignment(vertical="top")
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
     for r, row in enumerate(rows, 2):
         for c, value in enumerate(row, 1):
             cell = ws.cell(row=r, column=c)
-            cell.value = value
+            try:
+                cell.value = value
+            except IllegalCharacterError:  # reached only under --no-validate: validate refuses control characters
+                bad = next(ch for ch in str(value) if ord(ch) < 32 and ch not in "\t\n\r")
+                raise RuntimeError(f"sheet {escape(title)}, row {r}, column {escape(header[c - 1])}: "
+                                   f"a control character (U+{ord(bad):04X}) cannot be stored in an Excel "
+                                   "workbook; run sifc validate") from None
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # text, never a formula
             elif isinstance(value, datetime.date):

@@ -263,7 +263,9 @@ def _field_changes(table: str, name: str, old: dict, new: dict) -> list[Change]:
         if kind:
             out.append(Change(table, name, what, kind, a, b, words))
 
-    t_old, t_new = old.get("type", "string"), new.get("type", "string")
+    # a broken schema may hold a list or object as a type: compare its JSON text
+    t_old, t_new = (t if isinstance(t, str) else _canon(t)
+                    for t in (old.get("type", "string"), new.get("type", "string")))
     if t_old != t_new:
         if t_new == "any" or (t_old, t_new) in WIDER_TYPE:
             kind = "loosened"
@@ -319,11 +321,12 @@ def schema_changes(table: str, old: dict | None, new: dict | None) -> list[Chang
 
     pk_old, pk_new = _as_list(old.get("primaryKey")), _as_list(new.get("primaryKey"))
     if pk_old != pk_new:
+        cols_old, cols_new = set(map(_canon, pk_old)), set(map(_canon, pk_new))
         if not pk_new:
             kind = "removed"
-        elif not pk_old or set(pk_new) < set(pk_old):
+        elif not pk_old or cols_new < cols_old:
             kind = TIGHTENED
-        elif set(pk_new) == set(pk_old):
+        elif cols_new == cols_old:
             kind = None  # the same columns in another order
         else:  # unique on other or more columns: what was refused as a duplicate may pass
             kind = "loosened"
