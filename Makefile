@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := install
-.PHONY: install hooks validate test fmt fmt-check refresh check-generated build benchmark clean
+.PHONY: install hooks validate test fmt fmt-check refresh check-generated build site benchmark clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ check-generated: $(STAMP)
 
 build: $(STAMP)
 	$(BIN)/sifc build --out dist
+
+site: $(STAMP)
+	$(BIN)/sifc site --out build/site
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
