@@ -129,12 +129,14 @@ def cmd_fmt(args) -> int:
 
     package = open_package(args.path, writing=not args.check)  # never the bundled copy in site-packages
     try:
-        outcomes = format_package(package, check=args.check)
+        outcomes = format_package(package, check=args.check, convert_encoding=args.convert_encoding)
     except OSError as exc:
         return _cannot_write("fmt", exc)
     for o in outcomes:
         if o.error:
             print(f"{o.file}: cannot format: {o.error}", file=sys.stderr)
+        elif o.note and o.changed:
+            print(f"{o.file}: {'would be reformatted' if args.check else 'reformatted'}, {o.note}")
         elif o.note:
             print(f"{o.file}: {o.note}")
         elif o.changed:
@@ -209,6 +211,9 @@ def main(argv=None) -> int:
     f = sub.add_parser("fmt", help="rewrite every CSV in canonical form (sorted, schema column order, LF, no BOM)")
     f.add_argument("path", nargs="?")
     f.add_argument("--check", action="store_true", help="change nothing; list files that would change (exit 1)")
+    f.add_argument("--convert-encoding", action="store_true",
+                   help="convert a CSV saved as UTF-16 or GBK/GB18030 (Chinese Excel) to UTF-8; only when the "
+                        "conversion is exact")
     f.set_defaults(func=cmd_fmt)
 
     d = sub.add_parser("diff", help="schema changes, weakenings, duplicate rows and rows added, removed and "

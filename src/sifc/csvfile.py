@@ -9,8 +9,6 @@ import difflib
 import io
 from dataclasses import dataclass
 
-import pandas as pd
-
 from .findings import Finding
 from .package import Resource, is_remote
 from .safeio import UnsafeFile, allow_long_cells, read_limited, read_package_file
@@ -26,9 +24,16 @@ class RawTable:
     records: list[list[str]]
     #: lines[i]: the editor line where record i starts (header = line 1)
     lines: list[int]
+    #: for every row after the header, blank and wrong-width ones included
+    #: (frictionless's numbering): (its line, its index in records or None)
+    row_numbers: list[tuple[int, int | None]] | None = None
+    #: the rows of the wrong width, left out of records (their cells are
+    #: shifted, but a key written before the stray comma is still there)
+    left_out: list[list[str]] | None = None
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self) -> "pd.DataFrame":
         """Every cell as text; an empty cell is missing (None)."""
+        import pandas as pd  # here, so that fmt and diff start without pandas
         width = len(self.header)
         rows = [(r + [""] * width)[:width] for r in self.records]
         df = pd.DataFrame(rows, columns=self.header, dtype=object) if rows else pd.DataFrame(columns=self.header, dtype=object)
@@ -45,6 +50,15 @@ class RawTable:
     def line_of(self, index: int) -> int:
         return self.lines[index] if 0 <= index < len(self.lines) else None
 
+    def at_row_number(self, row_number: int) -> tuple[int | None, int | None]:
+        """(line, record index) of a row as frictionless numbers rows (header
+        = 1, blank and wrong-width rows counted); the index is None for a row
+        this table left out."""
+        rows = self.row_numbers or []
+        if 0 <= row_number - 2 < len(rows):
+            return rows[row_number - 2]
+        return None, None
+
 
 def read_bytes(resource: Resource) -> bytes:
     if is_remote(resource.path):
@@ -60,25 +74,40 @@ def read_bytes(resource: Resource) -> bytes:
 BLOCKS_TABLE = ("file", "header", "csv-syntax", "encoding-file")
 
 
-def _encoding_findings(data: bytes, add) -> bool:
-    """Report bytes that are not UTF-8. A file saved in another encoding as a
-    whole (UTF-16, or GBK from a Chinese spreadsheet) is one finding naming
-    it; returns True then (the table cannot be read)."""
+def whole_file_encoding(data: bytes) -> str | None:
+    """The encoding a file not in UTF-8 was saved in as a whole, when that is
+    certain: "utf-16" (a byte-order mark, or NUL bytes between letters) or
+    "gb18030" (GBK, the default of Chinese Excel: it decodes without error
+    and holds Chinese characters). None for UTF-8 or anything less sure."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (data[:200].count(b"\x00") > len(data[:200]) // 4 > 0):
-        add(1, None, "encoding", "the file is saved as UTF-16; save it as UTF-8 (in Excel: Save As, "
-            "'CSV UTF-8')", None, "encoding-file")
-        return True
+        return "utf-16"
     try:
         data.decode("utf-8")
-        return False
+        return None
     except UnicodeDecodeError:
         pass
     try:
         text = data.decode("gb18030")
-        if any("\u4e00" <= ch <= "\u9fff" for ch in text):
-            add(1, None, "encoding", "the file is saved as GBK/GB18030 (the default of Chinese Excel); save it as "
-                "UTF-8 (in Excel: Save As, 'CSV UTF-8')", None, "encoding-file")
-            return True
+    except UnicodeDecodeError:
+        return None
+    return "gb18030" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else None
+
+
+ENCODING_NAMES = {"utf-16": "UTF-16", "gb18030": "GBK/GB18030 (the default of Chinese Excel)"}
+
+
+def _encoding_findings(data: bytes, add) -> bool:
+    """Report bytes that are not UTF-8. A file saved in another encoding as a
+    whole (UTF-16, or GBK from a Chinese spreadsheet) is one finding naming
+    it; returns True then (the table cannot be read)."""
+    encoding = whole_file_encoding(data)
+    if encoding:
+        add(1, None, "encoding", f"the file is saved as {ENCODING_NAMES[encoding]}; save it as UTF-8 (in Excel: "
+            "Save As, 'CSV UTF-8'), or run `sifc fmt --convert-encoding` to convert it", None, "encoding-file")
+        return True
+    try:
+        data.decode("utf-8")
+        return False
     except UnicodeDecodeError:
         pass
     bad = []
@@ -139,6 +168,7 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
+    every_row: list[int] = []  # the start line of each row after the header
     header: list[str] | None = None
     last = 0
     try:
@@ -148,6 +178,7 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
             if header is None:
                 header = row
                 continue
+            every_row.append(start)
             if not row:
                 add(start, None, "row-shape", "a blank line; remove it")
                 continue
@@ -170,7 +201,10 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
             add(line, None, "row-shape", shape_message(row, header))
     if blocked:
         return None, found
-    table = RawTable(resource.name, file, header, [r for r, _ in shaped], [n for _, n in shaped])
+    index_of_line = {line: i for i, (_, line) in enumerate(shaped)}
+    table = RawTable(resource.name, file, header, [r for r, _ in shaped], [n for _, n in shaped],
+                     [(line, index_of_line.get(line)) for line in every_row],
+                     [row for row in records if len(row) != len(header)])
     order = out_of_order(table, list(resource.schema.primary_key))
     if order is not None:
         add(table.line_of(order), None, "row-order",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import stale_temporaries, write_bytes_atomic
+from .csvfile import ENCODING_NAMES, whole_file_encoding
 from .package import DataPackage, is_remote
 from .safeio import UnsafeFile, read_package_file
 
@@ -37,12 +38,39 @@ class Outcome:
     note: str | None = None
 
 
-def canonical(data: bytes, fields: list[str], primary_key: list[str]) -> bytes:
-    """The canonical bytes of one CSV file."""
+def decode(data: bytes, convert_encoding: bool = False) -> tuple[str, str | None]:
+    """The text of a CSV file and, when it was converted, the encoding it was
+    in. Only a whole file in an encoding we are sure of is converted, and
+    only when the round trip gives back the very same bytes: a guess that
+    could alter a character is refused instead."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        raise FormatError(f"not UTF-8 (byte {exc.start + 1}); re-save it as UTF-8 first") from None
+        encoding = whole_file_encoding(data)
+        if encoding is None:
+            raise FormatError(f"not UTF-8 (byte {exc.start + 1}); re-save it as UTF-8 first") from None
+        if not convert_encoding:
+            raise FormatError(f"saved as {ENCODING_NAMES[encoding]}, not UTF-8; re-save it as UTF-8, or run "
+                              "`sifc fmt --convert-encoding` to convert it") from None
+    body, codec = data, encoding
+    if encoding == "utf-16":  # the byte order from the mark, else from where the NULs of ASCII text fall
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            body, codec = data[2:], "utf-16-le" if data.startswith(b"\xff\xfe") else "utf-16-be"
+        else:
+            codec = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+    try:
+        text = body.decode(codec)
+        if text.encode(codec) != body:
+            raise UnicodeError
+    except UnicodeError:
+        raise FormatError(f"looks like {ENCODING_NAMES[encoding]} but does not convert without loss; "
+                          "re-save it as UTF-8 by hand") from None
+    return text, encoding
+
+
+def canonical(data: bytes, fields: list[str], primary_key: list[str], convert_encoding: bool = False) -> bytes:
+    """The canonical bytes of one CSV file."""
+    text, _ = decode(data, convert_encoding)
     if text.startswith(BOM):
         text = text[1:]
     try:
@@ -105,7 +133,7 @@ def read_resource(resource) -> bytes:
     return read_package_file(resource.root, resource.path, what="data file")
 
 
-def format_package(package: DataPackage, check: bool = False) -> list[Outcome]:
+def format_package(package: DataPackage, check: bool = False, convert_encoding: bool = False) -> list[Outcome]:
     """Format every CSV (or, with check=True, only say which would change).
     Before writing, temporary files left by an interrupted run are removed
     (with check=True they are only listed). A file that cannot be read
@@ -135,12 +163,15 @@ def format_package(package: DataPackage, check: bool = False) -> list[Outcome]:
             outcomes.append(Outcome(resource.path, False, f"cannot be read: {exc.strerror or exc}"))
             continue
         try:
-            new = canonical(original, resource.schema.field_names, list(resource.schema.primary_key))
+            new = canonical(original, resource.schema.field_names, list(resource.schema.primary_key),
+                            convert_encoding)
         except FormatError as exc:
             outcomes.append(Outcome(resource.path, False, str(exc)))
             continue
         changed = new != original
         if changed and not check:
             write_bytes_atomic(Path(resource.file), new)
-        outcomes.append(Outcome(resource.path, changed))
+        encoding = whole_file_encoding(original) if changed else None
+        outcomes.append(Outcome(resource.path, changed,
+                                note=f"converted from {ENCODING_NAMES[encoding]} to UTF-8" if encoding else None))
     return outcomes

@@ -52,10 +52,10 @@ def _convert(error, resource, raw: RawTable | None, place: str) -> list[Finding]
     kind = error.type
     file = resource.path if resource else place
     table = resource.name if resource else None
-    row = getattr(error, "row_number", None)
-    line = None
-    if row is not None and raw is not None:
-        line = raw.line_of(row - 2)  # frictionless counts records, header = 1
+    row_number = getattr(error, "row_number", None)
+    line = row = None  # row: the index of the record in raw
+    if row_number is not None and raw is not None:
+        line, row = raw.at_row_number(row_number)
     field_name = getattr(error, "field_name", None)
     cell = getattr(error, "cell", None)
     schema = resource.schema if resource else None
@@ -71,7 +71,7 @@ def _convert(error, resource, raw: RawTable | None, place: str) -> list[Finding]
         value = None if rule == "required" else cell
         return [finding(field_name, rule, constraint_message(schema.field(field_name), rule, value), value)]
     first = FIRST_ROW.search(error.note or "")
-    first_line = raw.line_of(int(first.group(1)) - 2) if first and raw is not None else None
+    first_line = raw.at_row_number(int(first.group(1)))[0] if first and raw is not None else None
     where = f"the row on line {first_line}" if first_line else "a row above"
     if kind == "unique-error" and schema:
         return [finding(field_name, "unique", f"repeats the value of {where}; it must be unique", cell)]
@@ -102,7 +102,7 @@ def _convert(error, resource, raw: RawTable | None, place: str) -> list[Finding]
 
 
 def raw_cell(raw: RawTable | None, row: int | None, column: str) -> str | None:
-    """The cell at a frictionless row number (header = 1); None when empty."""
+    """The cell of record `row` of the raw table; None when empty."""
     if raw is None or row is None:
         return None
-    return raw.cell(row - 2, column) or None
+    return raw.cell(row, column) or None

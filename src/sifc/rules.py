@@ -333,6 +333,19 @@ def _consistent_within(spec, schema):
     return rules
 
 
+#: columns a rule reads besides those its spec names
+FIXED_COLUMNS = {"speaker-attended": ("event_id", "person_id", "institution_id")}
+
+
+def columns_read(spec: dict) -> set[str]:
+    """The columns of its own table a table rule reads, so a finding on one
+    of them (a mistyped date, a broken reference) can stand for it."""
+    cols = set(FIXED_COLUMNS.get(spec.get("rule"), ()))
+    for value in spec.values():
+        cols.update(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+    return cols
+
+
 def _speaker_attended(spec, schema, context):
     participants = (context or {}).get(spec["participants"])
     if participants is None:

@@ -143,10 +143,11 @@ def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Pat
     report.package = {"name": str(package.descriptor.get("name", "")),
                       "version": str(package.descriptor.get("version", "")), "root": str(package.root.absolute())}
     gx_docs = Path(docs_dir) / GX_DOCS if docs_dir else None
+    left_out: dict[str, set[str]] = {}
     try:
-        _run_layers(package, report, skip, allow_remote, gx_docs)
+        _run_layers(package, report, skip, allow_remote, gx_docs, left_out)
     finally:
-        report.findings = without_cascades(package, report.findings)
+        report.findings = without_cascades(package, report.findings, left_out)
         if single:
             report.findings = [f for f in report.findings if f.file == single[1] or f.table in tables]
             report.notes.append(f"only {single[1]} is reported; the other tables were read for its references")
@@ -172,12 +173,16 @@ def write_html_report(report: Report, docs_dir: Path) -> Path:
 TABLE_BLOCKING = {"file", "header", "csv-syntax"}
 
 
-def without_cascades(package: DataPackage, findings: list[Finding]) -> list[Finding]:
+def without_cascades(package: DataPackage, findings: list[Finding],
+                     left_out: dict[str, set[str]] | None = None) -> list[Finding]:
     """One mistake, one finding: drop what a structural problem causes
     elsewhere. A table whose file, header or CSV syntax is broken keeps only
     those findings (and nothing may point into it through a foreign key); a
     row of the wrong width, or with bytes that are not UTF-8, keeps only that
-    finding for its line."""
+    finding for its line, and a reference to a value found only in such a
+    row (`left_out`: table -> the cells of its left-out rows) is not reported
+    as missing."""
+    left_out = left_out or {}
     structural = {"file", "header", "csv-syntax", "row-shape", "encoding", "bom", "line-ending", "final-newline",
                   "row-order", "descriptor-stats", "descriptor"}
     blocked = {f.table for f in findings if f.rule in TABLE_BLOCKING or (f.rule == "encoding" and f.line == 1
@@ -191,8 +196,18 @@ def without_cascades(package: DataPackage, findings: list[Finding]) -> list[Find
     # frictionless names an undecodable file once per table that refers to it
     undecodable = any(f.rule == "encoding" and f.line == 1 and f.value is None for f in findings)
     findings = [f for f in findings if not (undecodable and f.rule == "encoding" and f.line is None)]
-    # A cell that is not of its type has no value for its constraints to test.
+    # A cell that is not of its type has no value for its constraints to test,
+    # nor for a rule across columns that reads it ("start_on is empty" about
+    # a date that is there but written wrongly); a broken reference likewise
+    # leaves nothing for a rule across columns or tables to judge.
     mistyped = {(f.file, f.line, f.column) for f in findings if f.rule == "type"}
+    unusable = mistyped | {(f.file, f.line, f.column) for f in findings if f.rule == "foreign-key"}
+    from .rules import columns_read
+    reads = {}  # (table, rule) -> the columns that rule reads
+    for name, resource in package.resources.items():
+        for spec in resource.schema.rules:
+            if isinstance(spec, dict) and isinstance(spec.get("rule"), str):
+                reads.setdefault((name, spec["rule"]), set()).update(columns_read(spec))
     keep, headers = [], set()
     for f in findings:
         if f.rule not in structural:
@@ -200,8 +215,12 @@ def without_cascades(package: DataPackage, findings: list[Finding]) -> list[Find
                 continue
             if f.rule != "type" and (f.file, f.line, f.column) in mistyped:
                 continue
+            if any((f.file, f.line, c) in unusable for c in reads.get((f.table, f.rule), ())):
+                continue
             if f.rule in ("foreign-key", "speaker-attended") and (targets.get(f.table, {}).get(f.column) in blocked
                                                                     or "participants" in blocked):
+                continue
+            if f.rule == "foreign-key" and f.value and _only_in(f, package, left_out):
                 continue
         if f.rule == "header":  # our reader's words first; frictionless says the same in its own
             if f.file in headers:
@@ -211,7 +230,24 @@ def without_cascades(package: DataPackage, findings: list[Finding]) -> list[Find
     return keep
 
 
-def _run_layers(package, report, skip, allow_remote, docs_dir) -> None:
+def _only_in(finding: Finding, package: DataPackage, left_out: dict[str, set[str]]) -> bool:
+    """Whether every missing item a foreign-key finding names is a cell of
+    a row of the referenced table left out for its width."""
+    resource = package.resources.get(finding.table or "")
+    if not left_out or resource is None or finding.column not in resource.schema.field_names:
+        return False
+    schema = resource.schema
+    target = next((fk.resource for fk in schema.foreign_keys if fk.field == finding.column),
+                  next((r for f, r, _ in schema.list_references() if f.name == finding.column), None))
+    cells = left_out.get(target)
+    if not cells:
+        return False
+    field = schema.field(finding.column)
+    items = [t for t in finding.value.split(field.delimiter) if t] if field.is_list else [finding.value]
+    return all(t in cells for t in items)
+
+
+def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -> None:
     # GX runs in a forked worker from the start, so its slow import overlaps
     # the other layers. Frictionless gets a worker of its own when GX is
     # skipped, or when the data is large enough for the work to be CPU-bound;
@@ -230,6 +266,8 @@ def _run_layers(package, report, skip, allow_remote, docs_dir) -> None:
     try:
         from .tabletypes import read_tables  # after the fork: the GX worker need not wait for pandas
         raws, frames, read_findings = read_tables(package)
+        left_out.update({name: {cell for row in raw.left_out or () for cell in row}
+                         for name, raw in raws.items() if raw is not None and raw.left_out})
         file_level = [f for f in read_findings if f.rule != "type"]
         type_level = [f for f in read_findings if f.rule == "type"]
         report.add("frictionless", file_level + stats_findings(package))
@@ -255,6 +293,8 @@ def _run_layers(package, report, skip, allow_remote, docs_dir) -> None:
             report.add("gx", futures["gx"].result())
             if docs_dir:
                 report.notes.append(f"HTML report (Great Expectations Data Docs): {Path(docs_dir) / 'index.html'}")
+        from .hints import add_hints
+        add_hints(package, frames, report.findings)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
