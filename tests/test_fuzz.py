@@ -584,7 +584,7 @@ def test_random_bytes(tmp_path, pristine, capfd, edit, fmt, table):
     fuzz_once(tmp_path, pristine, capfd, [edit], lambda box: every_command(box, capfd, fmt, table))
 
 
-@fuzz_settings(14)
+@fuzz_settings(10)
 @given(edit=csv_edit, fmt=FORMATS, table=st.sampled_from(TABLES))
 def test_random_csv_edits(tmp_path, pristine, capfd, edit, fmt, table):
     fuzz_once(tmp_path, pristine, capfd, [edit], lambda box: every_command(box, capfd, fmt, table))
@@ -596,7 +596,7 @@ def test_random_descriptor_and_schema_json(tmp_path, pristine, capfd, edits, fmt
     fuzz_once(tmp_path, pristine, capfd, edits, lambda box: every_command(box, capfd, fmt, table))
 
 
-@fuzz_settings(4)
+@fuzz_settings(6)
 @given(edit=any_edit)
 def test_build_writes_only_into_out(tmp_path, pristine, capfd, edit):
     def body(box):
@@ -616,7 +616,7 @@ SIFC = Path(sys.executable).parent / "sifc"
 
 
 @pytest.mark.skipif(not SIFC.exists(), reason="the sifc console script is not installed in this environment")
-@fuzz_settings(3)
+@fuzz_settings(2)
 @given(edit=any_edit)
 def test_console_script_never_shows_a_traceback(tmp_path, pristine, edit):
     """The installed command, in a process of its own: exit 0, 1 or 2 and
