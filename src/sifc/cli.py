@@ -183,6 +183,12 @@ def cmd_site(args) -> int:
     return EXIT_OK
 
 
+def cmd_release(args) -> int:
+    from .release import run
+
+    return run(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="sifc", description="Shanghai IFC data package tools.")
     parser.add_argument("--version", action=VersionAction,
@@ -239,6 +245,12 @@ def main(argv=None) -> int:
     s.add_argument("--out", default="build/site", help="output folder, replaced as a whole (default: build/site)")
     s.add_argument("--no-validate", action="store_true", help="skip the validation step")
     s.set_defaults(func=cmd_site)
+
+    rel = sub.add_parser("release", help="the release steps: check-versions, assets (flat folder with SHA256SUMS), "
+                                         "notes (CHANGELOG section and diff against the previous tag)")
+    from .release import add_arguments as release_arguments
+    release_arguments(rel)
+    rel.set_defaults(func=cmd_release)
 
     # Everything printed passes through the escaper: a value quoted in a
     # message can never start a fake line, a workflow command or an ANSI escape.
