@@ -112,8 +112,8 @@ def test_forum_measures(t):
     m = t["measures"]
     pbc = m[(m.event_id == "lujiazui-forum-2025") & (m.announced_by == "pan-gongsheng")]
     csrc = m[(m.event_id == "lujiazui-forum-2025") & (m.announced_by == "wu-qing")]
-    assert len(pbc) == 8 and len(csrc) == 7  # the PBC's eight; the CSRC's "1+6"
-    assert set(pbc.measure_no.dropna()) == {1, 2, 3}
+    assert len(pbc) == 8 and len(csrc) >= 7  # the PBC's eight; the CSRC's "1+6" and its other announcements
+    assert set(pbc.measure_no) == set(range(1, 9))
 
 
 def test_five_major_tasks_themes(t):
@@ -167,3 +167,44 @@ def test_rows_sorted_by_primary_key():
         pk = list(sifc.load(table).columns[:1]) if table != "participants" else ["event_id", "person_id", "institution_id"]
         keys = list(frame[pk].itertuples(index=False, name=None))
         assert keys == sorted(keys), table
+
+
+# ---------------------------------------------------------------- release 1.1.0: corrections of the audit
+
+PBC_OFFICIAL_ORDER = ["trade-repository", "digital-rmb-centre", "personal-credit-agency", "offshore-trade-pilot",
+                      "free-trade-offshore-bonds", "ft-account-upgrade", "structural-tools-pilot", "rmb-fx-futures"]
+
+
+def test_pbc_eight_measures_in_the_official_order(t):
+    """Xinhua's dispatch lists the eight with ordinals: measure_no and listed_order follow it (1.0.0 had 5-7 wrong)."""
+    m = t["measures"].set_index("measure_id")
+    for number, slug in enumerate(PBC_OFFICIAL_ORDER, 1):
+        row = m.loc[f"pbc-lujiazui-2025-{slug}"]
+        assert (row.measure_no, row.listed_order) == (number, number), slug
+        assert "xinhua-2025-06-18-pbc-eight-measures" in row.source_ids, slug
+
+
+def test_chinese_names_of_the_forum_and_the_symposium(t):
+    e = t["events"].set_index("event_id")
+    assert e.loc["lujiazui-forum-2025", "name_zh"] == "2025陆家嘴论坛"
+    assert e.loc["central-financial-institutions-symposium-2025", "name_zh"] == "驻沪中央金融机构支持上海建设国际金融中心座谈会"
+    assert pd.isna(e.loc["sifc-mechanism-first-meeting-2025", "name_zh"])  # still in no source
+
+
+def test_action_plan_chinese_title_as_the_sources_quote_it(t):
+    d = t["documents"].set_index("document_id").loc["nfra-shanghai-sifc-action-plan-2025"]
+    assert d.title_zh == "关于支持上海国际金融中心建设行动方案"
+    assert "china-daily-2025-06-23-word-sifc" in d.source_ids and "的" in d.notes
+
+
+def test_cfc_opinions_date_disagreement_is_recorded_not_resolved(t):
+    d = t["documents"].set_index("document_id").loc["cfc-opinions-sifc-2025"]
+    assert pd.isna(d.issued_on)
+    assert "June 2025" in d.date_note and "29 April 2025" in d.date_note
+    assert "china-daily-2025-06-23-word-sifc" in d.source_ids
+
+
+def test_sources_found_later_are_filled(t):
+    s = t["sources"].set_index("source_id")
+    assert s.loc["smm-nfra-shanghai-action-plan-release", "url"].startswith("https://news.metal.com/newscontent/103382875/")
+    assert not s.loc["pbc-cross-border-action-plan-notice", "title"].startswith("[")
