@@ -57,5 +57,5 @@ def test_every_rule_has_an_invalid_fixture():
                   "duplicate-item", "no-cycle", "date-order", "date-or-note", "one-of", "required-with",
                   "unique-together", "consistent", "speaker-attended", "cjk-only", "invisible-character",
                   "control-character", "whitespace", "full-width-ascii", "formula-injection", "row-count",
-                  "completeness", "descriptor-stats"}
+                  "completeness", "descriptor-stats", "exactly-one", "required-when", "not-before", "some-item"}
     assert reportable <= covered, sorted(reportable - covered)

@@ -56,7 +56,40 @@ RULE_TEXT = {
     "unique-url": lambda r: f"no two rows' `{r['field']}` point to the same page (compared without scheme, www., "
                             "trailing slash or fragment)",
     "speaker-attended": lambda r: "the (`event_id`, `person_id`, `institution_id`) of each row is a row of `participants`",
+    "exactly-one": lambda r: "exactly one of " + ", ".join(f"`{f}`" for f in r["fields"]) + " is set",
+    "required-when": lambda r: f"`{r['field']}` is set",  # the `if` condition is added by rule_text
+    "not-before": lambda r: f"`{r['field']}` is not before " + (r.get("label") or "the dates below") + ": the earliest of "
+                            + ", ".join(_path_text(p) for p in r["bounds"]),
+    "some-item": lambda r: f"at least one item of `{r['field']}` is a{r.get('_of', '')} row whose `{r['column']}` is "
+                           + " or ".join(f"`{v}`" for v in r["in"]),
 }
+
+
+def _path_text(path: list) -> str:
+    """["measure_id", "measures[measure_id].event_id", "events[event_id].start_on"] ->
+    "`events.start_on` (via `measure_id` → `measures.event_id`)"."""
+    from .rules import parse_hop
+    hops = [parse_hop(h) for h in path[1:]]
+    last = f"`{hops[-1][0]}.{hops[-1][2]}`"
+    via = [f"`{path[0]}`"] + [f"`{t}.{c}`" for t, _, c in hops[:-1]]
+    return f"{last} (via {' → '.join(via)})"
+
+
+def _condition(cond: dict) -> str:
+    return f"`{cond['field']}` is " + " or ".join(f"`{v}`" for v in cond["in"])
+
+
+def rule_text(rule: dict, schema=None) -> str:
+    """A row rule in words, with the rows it applies to."""
+    if rule["rule"] == "some-item" and schema is not None and rule["field"] in schema.field_names \
+            and schema.field(rule["field"]).references:
+        rule = {**rule, "_of": f" `{schema.field(rule['field']).references[0]}`"}
+    text = RULE_TEXT[rule["rule"]](rule)
+    if rule.get("if"):
+        text += f" when {_condition(rule['if'])}"
+    if rule.get("unless"):
+        text += f", except when {_condition(rule['unless'])}"
+    return text
 
 
 def render(package: DataPackage) -> str:
@@ -81,7 +114,7 @@ def render(package: DataPackage) -> str:
         if fks:
             out.append("Foreign keys: " + "; ".join(fks) + ".")
         if s.rules:
-            out.append("Row rules: " + "; ".join(RULE_TEXT[r["rule"]](r) for r in s.rules) + ".")
+            out.append("Row rules: " + "; ".join(rule_text(r, s) for r in s.rules) + ".")
         out += ["", "| field | title | type | constraints | description | example |", "|---|---|---|---|---|---|"]
         for f in s.fields:
             out.append(f"| `{f.name}` | {_cell(f.title)} | {f.type} | {_cell(_constraints(f))} | "

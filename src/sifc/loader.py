@@ -28,7 +28,8 @@ def _related(package: DataPackage, name: str) -> list[str]:
     """The table and every table its foreign keys point at."""
     schema = package.resource(name).schema
     names = [name] + [fk.resource for fk in schema.foreign_keys] + [r for _, r, _ in schema.list_references()]
-    names += [spec["participants"] for spec in schema.rules if "participants" in spec]  # cross-table rules
+    from .rules import tables_read
+    names += [t for spec in schema.rules for t in sorted(tables_read(spec))]  # cross-table rules
     return list(dict.fromkeys(n for n in names if n in package.resources))
 
 

@@ -339,11 +339,31 @@ FIXED_COLUMNS = {"speaker-attended": ("event_id", "person_id", "institution_id")
 
 def columns_read(spec: dict) -> set[str]:
     """The columns of its own table a table rule reads, so a finding on one
-    of them (a mistyped date, a broken reference) can stand for it."""
+    of them (a mistyped date, a broken reference) can stand for it: the
+    names its spec gives (in lists, in an `if`/`unless` condition, at the
+    start of each `bounds` path)."""
     cols = set(FIXED_COLUMNS.get(spec.get("rule"), ()))
-    for value in spec.values():
+    for key, value in spec.items():
+        if key in ("in", "why", "label", "rule"):
+            continue
+        if key == "bounds" and isinstance(value, list):
+            cols.update(p[0] for p in value if isinstance(p, list) and p and isinstance(p[0], str))
+            continue
+        if isinstance(value, dict):
+            value = value.get("field")
         cols.update(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
     return cols
+
+
+def tables_read(spec: dict) -> set[str]:
+    """The other tables a cross-table rule reads (the loader reads them too)."""
+    out = {spec["participants"]} if isinstance(spec.get("participants"), str) else set()
+    for path in spec.get("bounds") or ():
+        for hop in (path[1:] if isinstance(path, list) else ()):
+            parsed = parse_hop(hop)
+            if parsed:
+                out.add(parsed[0])
+    return out
 
 
 def _speaker_attended(spec, schema, context):
@@ -391,10 +411,176 @@ def _unique_url(spec, schema):
     return TableRule("unique-url", field, passes, message)
 
 
+# --- conditions, and the rules about what became of a measure (progress) -----
+
+def _is_missing(v) -> bool:
+    return v is None or (not isinstance(v, (tuple, list)) and pd.isna(v))
+
+
+def _said(values) -> str:
+    """['a', 'b', 'c'] -> "a, b or c"."""
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def condition_text(cond: dict) -> str:
+    return f"{cond['field']} is {_said(cond['in'])}"
+
+
+def condition_holds(df: pd.DataFrame, cond: dict) -> pd.Series:
+    """True where the row's `cond['field']` is one of `cond['in']`."""
+    values = {str(v) for v in cond["in"]}
+    col = df[cond["field"]]
+    return pd.Series([not _is_missing(v) and str(v) in values for v in col], index=df.index, dtype=bool)
+
+
+def _conditional(rule: TableRule, spec: dict) -> TableRule:
+    """A rule that applies only to the rows its spec's `if` condition holds
+    for and not to those its `unless` condition holds for; the spec's `why`,
+    if any, is added to the message in plain words."""
+    when, unless, why = spec.get("if"), spec.get("unless"), spec.get("why")
+    passes, message = rule.passes, rule.message
+    if when or unless:
+        def passes(df, inner=rule.passes):
+            exempt = pd.Series(False, index=df.index, dtype=bool)
+            if when:
+                exempt |= ~condition_holds(df, when)
+            if unless:
+                exempt |= condition_holds(df, unless)
+            return inner(df) | exempt
+    if why:
+        message = lambda df, i, inner=rule.message: f"{inner(df, i)}; {why}"
+    return TableRule(rule.name, rule.column, passes, message, rule.severity)
+
+
+def _exactly_one(spec, schema):
+    """Exactly one of the fields is set: 'none' is reported at the first
+    field, 'more than one' at the last."""
+    fields = spec["fields"]
+    names = _said(fields).replace(" or ", " and ")
+
+    def set_ones(df, i):
+        return [f for f in fields if not _is_missing(df[f].iloc[i])]
+    return [
+        TableRule("exactly-one", fields[0], lambda df: df[fields].notna().sum(axis=1) >= 1,
+                  lambda df, i: f"none of {names} is set; a row is about exactly one of them: fill in one"),
+        TableRule("exactly-one", fields[-1], lambda df: df[fields].notna().sum(axis=1) <= 1,
+                  lambda df, i: f"{_said(set_ones(df, i)).replace(' or ', ' and ')} are all set; a row is about "
+                                "exactly one of them: keep one and empty the others"
+                  if len(set_ones(df, i)) > 2 else
+                  f"{' and '.join(set_ones(df, i))} are both set; a row is about exactly one of them: keep one and "
+                  "empty the other"),
+    ]
+
+
+def _required_when(spec, schema):
+    field, cond = spec["field"], spec["if"]
+    rule = TableRule("required-when", field, lambda df: df[field].notna(),
+                     lambda df, i: f"is empty; it is required when {condition_text(cond)}")
+    return rule  # the `if` condition is applied by _conditional
+
+
+HOP = re.compile(r"([a-z][a-z0-9_]*)\[([a-z][a-z0-9_]*)\]\.([a-z][a-z0-9_]*)")
+
+
+def parse_hop(hop) -> tuple[str, str, str] | None:
+    """'measures[measure_id].document_id' -> ('measures', 'measure_id', 'document_id'):
+    in table `measures`, the row whose `measure_id` is the value so far; its `document_id`."""
+    m = HOP.fullmatch(hop) if isinstance(hop, str) else None
+    return (m.group(1), m.group(2), m.group(3)) if m else None
+
+
+def _follow(start: pd.Series, hops, context) -> tuple[pd.Series, pd.Series] | None:
+    """Walk one bound path from a column of the table: (the value reached,
+    the key of the last row looked up), per row; None when a table or
+    column of the path is not available."""
+    value, last_key = start.astype(object).where(start.notna(), None), None
+    for hop in hops:
+        table, key, column = parse_hop(hop)
+        frame = (context or {}).get(table)
+        if frame is None or key not in frame or column not in frame:
+            return None
+        keyed = frame[frame[key].notna()].drop_duplicates(subset=[key], keep="first")
+        lookup = dict(zip(keyed[key], keyed[column]))
+        last_key = value
+        value = value.map(lambda v: None if v is None else lookup.get(v))
+        value = value.where(value.notna(), None)
+    return value, last_key
+
+
+def _not_before(spec, schema, context):
+    """A date of this table is not before the earliest date any `bounds`
+    path reaches: each path starts at a column of this table and follows
+    `table[key].column` lookups (the announcement of the measure or
+    commitment a progress row is about)."""
+    field, paths, label = spec["field"], spec["bounds"], spec.get("label", "the earliest date it may have")
+    if context is None:
+        return None
+
+    def bounds(df):
+        """(earliest bound, its description) per row."""
+        cache = _frame_cache(df)
+        if ("not-before", field) in cache:
+            return cache[("not-before", field)]
+        best = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+        where = pd.Series([None] * len(df), index=df.index, dtype=object)
+        for path in paths:
+            walked = _follow(df[path[0]], path[1:], context)
+            if walked is None:
+                continue
+            reached, key = walked
+            table, _, column = parse_hop(path[-1])
+            dates = pd.to_datetime(reached, errors="coerce").astype("datetime64[ns]")
+            better = dates.notna() & (best.isna() | (dates < best))
+            best = best.where(~better, dates)
+            for i in better[better].index:
+                where[i] = (f"{table}.{column} of {key[i]}", path[0])
+        cache[("not-before", field)] = best, where
+        return best, where
+
+    def passes(df):
+        best, _ = bounds(df)
+        value = df[field].astype("datetime64[ns]")
+        return ~(value.notna() & best.notna() & (value < best))
+
+    def message(df, i):
+        best, where = bounds(df)
+        reached, start = where.iloc[i]
+        return f"is before {best.iloc[i]:%Y-%m-%d}, {label} ({reached}): correct {field}, or check {start}"
+    return TableRule("not-before", field, passes, message)
+
+
+def _some_item(spec, schema, context):
+    """At least one item of a list field that references another table is
+    a row whose `column` is one of `in` (an implemented status needs an
+    official or news source)."""
+    field, column, allowed = spec["field"], spec["column"], [str(v) for v in spec["in"]]
+    refs = schema.field(field).references
+    target = (context or {}).get(refs[0]) if refs else None
+    if target is None or refs[1] not in target or column not in target:
+        return None
+    keyed = target[target[refs[1]].notna()]
+    kind = {k: (None if _is_missing(v) else str(v)) for k, v in zip(keyed[refs[1]], keyed[column])}
+    ok = set(allowed)
+
+    def passes(df):
+        return pd.Series([_is_missing(v) or any(kind.get(t) in ok for t in _items(v)) for v in df[field]],
+                         index=df.index, dtype=bool)
+
+    def message(df, i):
+        items = [t for t in _items(df[field].iloc[i]) if t]
+        found = ", ".join(f"{t} ({kind[t]})" for t in items if kind.get(t)) or "none that exists"
+        lead = f"because {condition_text(spec['if'])}, " if spec.get("if") else ""
+        return (f"{lead}at least one item of {field} must be a {refs[0]} row whose {column} is {_said(allowed)}; "
+                f"it lists {found}")
+    return TableRule("some-item", field, passes, message)
+
+
 BUILDERS = {"no-cycle": _no_cycle, "date-order": _date_order, "date-or-note": _date_or_note, "one-of": _one_of,
             "required-with": _required_with, "unique-together": _unique_together,
-            "consistent-within": _consistent_within, "unique-url": _unique_url}
-CROSS_TABLE = {"speaker-attended": _speaker_attended}
+            "consistent-within": _consistent_within, "unique-url": _unique_url, "exactly-one": _exactly_one,
+            "required-when": _required_when}
+CROSS_TABLE = {"speaker-attended": _speaker_attended, "not-before": _not_before, "some-item": _some_item}
 
 
 def table_rules(schema: TableSchema, context: dict[str, pd.DataFrame] | None = None) -> list[TableRule]:
@@ -407,5 +593,6 @@ def table_rules(schema: TableSchema, context: dict[str, pd.DataFrame] | None = N
             built = CROSS_TABLE[kind](spec, schema, context) if context is not None else None
         else:
             raise ValueError(f"schemas/{schema.name}.json: unknown rule {kind!r}")
-        out += built if isinstance(built, list) else [built] if built else []
+        built = built if isinstance(built, list) else [built] if built else []
+        out += [_conditional(rule, spec) for rule in built]
     return out

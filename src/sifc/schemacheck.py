@@ -66,8 +66,11 @@ RULE_KEYS = {
     "date-or-note": ({"dates", "note"}, set()), "one-of": ({"fields"}, set()),
     "required-with": ({"field", "when"}, set()), "unique-together": ({"fields"}, set()),
     "consistent-within": ({"group", "fields"}, set()), "speaker-attended": (set(), {"participants"}),
-    "unique-url": ({"field"}, set()),
+    "unique-url": ({"field"}, set()), "exactly-one": ({"fields"}, set()), "required-when": ({"field"}, {"if"}),
+    "not-before": ({"field"}, {"bounds"}), "some-item": ({"field"}, {"column", "in"}),
 }
+#: keys any rule may have: a condition on the rows it applies to, words added to its message
+CONDITION_KEYS = ("if", "unless")
 
 
 class Located:
@@ -488,8 +491,9 @@ def check_schema(relative: str, raw, tables: set[str] | None = None, text: str =
     if not isinstance(rules, list):
         loc.add(("sifc", "rules"), "must be a list", rules)
         rules = []
+    by_name = {f["name"]: f for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)}
     for i, rule in enumerate(rules):
-        _check_rule(loc, i, rule, known, tables)
+        _check_rule(loc, i, rule, known, tables, by_name)
     return loc.found
 
 
@@ -594,11 +598,12 @@ def _check_foreign_key(loc: Located, i: int, fk, known: set, tables) -> None:
         loc.add(("foreignKeys", i, "reference", "resource"), "names a table the package does not have", resource)
 
 
-def _check_rule(loc: Located, i: int, rule, known: set, tables) -> None:
+def _check_rule(loc: Located, i: int, rule, known: set, tables, by_name: dict | None = None) -> None:
     if not isinstance(rule, dict) or not named_in(rule.get("rule"), RULE_KEYS):
         kind = rule.get("rule") if isinstance(rule, dict) else rule
         loc.add(("sifc", "rules", i, "rule"), f"unknown rule; known: {', '.join(sorted(RULE_KEYS))}", kind)
         return
+    _check_rule_extras(loc, i, rule, known, tables, by_name or {})
     field_keys, other_keys = RULE_KEYS[rule["rule"]]
     for key in sorted(field_keys | other_keys):
         if key not in rule:
@@ -614,6 +619,116 @@ def _check_rule(loc: Located, i: int, rule, known: set, tables) -> None:
                 loc.add(("sifc", "rules", i, key), f"names {n!r}, which is not a field of this table", n)
     if "participants" in rule and tables is not None and not named_in(rule["participants"], tables):
         loc.add(("sifc", "rules", i, "participants"), "names a table the package does not have", rule["participants"])
+
+
+def _check_rule_extras(loc: Located, i: int, rule: dict, known: set, tables, by_name: dict) -> None:
+    """The parts of a rule beyond the fields it names: conditions (`if`,
+    `unless`), words (`why`, `label`), the `bounds` paths of not-before, the
+    list field and values of some-item."""
+    from .rules import parse_hop
+    where = ("sifc", "rules", i)
+    for key in CONDITION_KEYS:
+        if key not in rule:
+            continue
+        cond = rule[key]
+        if not isinstance(cond, dict) or not isinstance(cond.get("field"), str) or not isinstance(cond.get("in"), list) \
+                or not cond["in"] or not all(isinstance(v, str) for v in cond["in"]):
+            loc.add(where + (key,), 'must be {"field": a field of this table, "in": [one or more values]}', cond)
+            continue
+        if cond["field"] not in known:
+            loc.add(where + (key, "field"), f"names {cond['field']!r}, which is not a field of this table", cond["field"])
+            continue
+        constraints = by_name.get(cond["field"], {}).get("constraints")
+        enum = constraints.get("enum") if isinstance(constraints, dict) else None
+        if isinstance(enum, list):
+            for v in cond["in"]:
+                if v not in enum:
+                    loc.add(where + (key, "in"), f"{v!r} is not a value {cond['field']} can have "
+                                                 f"(its enum: {', '.join(map(str, enum))})", v)
+    for key in ("why", "label"):
+        if key in rule and (not isinstance(rule[key], str) or not rule[key].strip()):
+            loc.add(where + (key,), "must be text (a JSON string)", rule[key])
+    kind = rule["rule"]
+    field = rule.get("field") if isinstance(rule.get("field"), str) else None
+    ftype = (by_name.get(field) or {}).get("type", "string") if field in known else None
+    if kind == "exactly-one" and isinstance(rule.get("fields"), list) and len(rule["fields"]) < 2:
+        loc.add(where + ("fields",), "must name at least two fields", rule["fields"])
+    if kind == "not-before":
+        if ftype is not None and ftype != "date":
+            loc.add(where + ("field",), f"names {field!r}, a {ftype} field; not-before compares dates", field)
+        paths = rule.get("bounds")
+        if "bounds" in rule and (not isinstance(paths, list) or not paths):
+            loc.add(where + ("bounds",), "must be a non-empty list of paths, each [a field of this table, "
+                                         "\"table[key].column\", …]", paths)
+            paths = []
+        for j, path in enumerate(paths or ()):
+            if not isinstance(path, list) or len(path) < 2 or not all(isinstance(h, str) for h in path):
+                loc.add(where + ("bounds", j), "a path is [a field of this table, \"table[key].column\", …]", path)
+                continue
+            if path[0] not in known:
+                loc.add(where + ("bounds", j, 0), f"names {path[0]!r}, which is not a field of this table", path[0])
+            for k, hop in enumerate(path[1:], 1):
+                parsed = parse_hop(hop)
+                if parsed is None:
+                    loc.add(where + ("bounds", j, k), "must be written table[key].column, for example "
+                                                      "measures[measure_id].event_id", hop)
+                elif tables is not None and parsed[0] not in tables:
+                    loc.add(where + ("bounds", j, k), f"names the table {parsed[0]!r}, which the package does "
+                                                      "not have", hop)
+    if kind == "some-item":
+        ext = by_name[field].get("sifc") if ftype is not None else None
+        if ftype is not None and (ftype != "list" or not isinstance(ext, dict)
+                                  or not isinstance(ext.get("references"), dict)):
+            loc.add(where + ("field",), f"names {field!r}, which is not a list field with sifc.references; some-item "
+                                        "looks its items up in the table they reference", field)
+        if "column" in rule and not isinstance(rule["column"], str):
+            loc.add(where + ("column",), "must name a column of the referenced table", rule["column"])
+        if "in" in rule and (not isinstance(rule["in"], list) or not rule["in"]
+                             or not all(isinstance(v, str) for v in rule["in"])):
+            loc.add(where + ("in",), "must be a non-empty list of values", rule["in"])
+
+
+def check_rule_targets(schemas: dict[str, tuple[str, dict, str]]) -> list[Finding]:
+    """Rules that name columns of other tables (not-before's paths,
+    some-item's column) checked against those tables' schemas. `schemas`:
+    resource name -> (schema file, parsed schema, its text)."""
+    from .rules import parse_hop
+    fields = {name: {f.get("name"): f for f in raw.get("fields", []) if isinstance(f, dict)}
+              for name, (_, raw, _) in schemas.items() if isinstance(raw, dict) and isinstance(raw.get("fields"), list)}
+    found = []
+    for name, (relative, raw, text) in schemas.items():
+        if name not in fields:
+            continue
+        loc = Located(relative, text)
+        rules = (raw.get("sifc") or {}).get("rules") if isinstance(raw.get("sifc"), dict) else None
+        for i, rule in enumerate(rules if isinstance(rules, list) else ()):
+            if not isinstance(rule, dict):
+                continue
+            where = ("sifc", "rules", i)
+            if rule.get("rule") == "not-before" and isinstance(rule.get("bounds"), list):
+                for j, path in enumerate(rule["bounds"]):
+                    hops = path[1:] if isinstance(path, list) else []
+                    for k, hop in enumerate(hops, 1):
+                        parsed = parse_hop(hop)
+                        if parsed is None or parsed[0] not in fields:
+                            continue
+                        table, key, column = parsed
+                        for col in (key, column):
+                            if col not in fields[table]:
+                                loc.add(where + ("bounds", j, k), f"names {table}.{col}, which {table} does not have",
+                                        hop)
+                        if k == len(hops) and column in fields[table] and fields[table][column].get("type") != "date":
+                            loc.add(where + ("bounds", j, k), f"ends at {table}.{column}, which is not a date field",
+                                    hop)
+            if rule.get("rule") == "some-item" and isinstance(rule.get("field"), str) \
+                    and isinstance(rule.get("column"), str):
+                ref = (fields[name].get(rule["field"], {}).get("sifc") or {}).get("references")
+                target = ref.get("resource") if isinstance(ref, dict) else None
+                if target in fields and rule["column"] not in fields[target]:
+                    loc.add(where + ("column",), f"names {target}.{rule['column']}, which {target} does not have",
+                            rule["column"])
+        found += loc.found
+    return found
 
 
 # --- the descriptor -----------------------------------------------------------
@@ -691,7 +806,7 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
                         f"data/{csv}")
     found = list(loc.found)
     if not found:
-        fields_of = {}
+        fields_of, read = {}, {}
         for res in resources:
             sloc = Located(res["schema"])
             raw = read_json(root, res["schema"], sloc)
@@ -699,11 +814,14 @@ def check_descriptor(root: Path, descriptor: dict, text: str = "", allow_remote:
             if raw is not None:
                 problems = check_schema(res["schema"], raw, set(names), "\n".join(sloc.lines))
                 found += [p for p in problems if p not in found]
+                read[res["name"]] = (res["schema"], raw, "\n".join(sloc.lines))
                 # a schema file may hold any JSON (a number, a list): check_schema
                 # reported that; only an object's string field names are collected
                 if isinstance(raw, dict) and isinstance(raw.get("fields"), list):
                     fields_of[res["name"]] = {f.get("name") for f in raw["fields"]
                                               if isinstance(f, dict) and isinstance(f.get("name"), str)}
+        if not found:
+            found += check_rule_targets(read)
         if not found:
             found += check_suites(root, fields_of)
     return found

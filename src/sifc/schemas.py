@@ -16,7 +16,7 @@ from .pandera_layer import build
 
 NAMES = {"Sources": "sources", "Themes": "themes", "Institutions": "institutions", "People": "people",
          "Events": "events", "Documents": "documents", "Participants": "participants", "Measures": "measures",
-         "Commitments": "commitments"}
+         "Commitments": "commitments", "Progress": "progress"}
 __all__ = list(NAMES) + ["schema_for"]
 
 
