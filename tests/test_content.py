@@ -267,3 +267,23 @@ def test_chinese_titles_of_documents_are_known_for_nearly_all(t):
     """The GX suite requires 90%; the one gap is the 14th Five-Year Plan, whose Chinese title no source read gives."""
     d = t["documents"]
     assert set(d[d.title_zh.isna()].document_id) == {"sifc-14th-five-year-plan-2021"}
+
+
+# ---------------------------------------------------------------- release 1.1.0: every regulator's forum announcements
+
+def test_every_regulators_forum_announcements(t):
+    m = t["measures"]
+    forum = m[m.event_id == "lujiazui-forum-2025"]
+    by = forum.groupby("announced_by").size().to_dict()
+    assert by["pan-gongsheng"] == 8 and by["wu-qing"] == 9 and by["li-yunze"] == 2 and by["zhu-hexin"] == 3
+    safe = forum[forum.announced_by == "zhu-hexin"].set_index("measure_id")
+    for mid in ("safe-lujiazui-2025-rd-and-tech-financing-nationwide", "safe-lujiazui-2025-integrated-cash-pools-nationwide"):
+        assert "nationwide" in safe.loc[mid, "notes"]  # announced in Shanghai, applied everywhere
+    p = t["participants"]
+    speakers = set(p[p.event_id == "lujiazui-forum-2025"].person_id)
+    assert set(forum.announced_by) <= speakers
+
+
+def test_the_csrc_qfii_pledge_links_to_its_forum_measure(t):
+    c = t["commitments"].set_index("commitment_id")
+    assert list(c.loc["mechanism-2025-csrc-qfii", "measure_ids"]) == ["csrc-lujiazui-2025-qfii-optimisation"]
