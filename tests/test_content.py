@@ -287,3 +287,12 @@ def test_every_regulators_forum_announcements(t):
 def test_the_csrc_qfii_pledge_links_to_its_forum_measure(t):
     c = t["commitments"].set_index("commitment_id")
     assert list(c.loc["mechanism-2025-csrc-qfii", "measure_ids"]) == ["csrc-lujiazui-2025-qfii-optimisation"]
+
+
+def test_wikidata_ids_only_where_a_stored_page_shows_them(t):
+    i = t["institutions"].set_index("institution_id")
+    linked = i[i.wikidata_id.notna()]
+    assert dict(linked.wikidata_id) == {"pbc": "Q249203", "state-council": "Q59261"}
+    for ids in linked.source_ids:
+        assert "spocwiki-china-wikidata-links" in ids
+    assert t["people"].wikidata_id.isna().all()  # no stored page shows a person's Q-number beside the name
