@@ -1,11 +1,12 @@
 """The release steps, run locally as .github/workflows/release.yml runs them.
 
 A temporary clone of this repository (its own tags only: a clean CI clone
-may carry none) gets a release commit, 1.1.0, with one cell changed and
-the version set in every file, between the tags v1.0.0 and v1.1.0. The
-workflow's own `run:` scripts are then executed there in order, with a
-stub `gh` that records what would be published; `make validate` is the
-only step left out (`sifc build` validates with all three layers itself and
+may carry none) is tagged with the version the checkout states, then gets a
+release commit of the next minor version (one cell changed, the version set
+in every file that states it, a dated CHANGELOG section) and its tag. The
+workflow's own `run:` scripts are executed there in order, with a stub `gh`
+that records what would be published; `make validate` is the only step
+left out (`sifc build` validates with all three layers itself, and
 tests/test_workflow.py checks that recipe). One build serves every test."""
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("sha
 WORKFLOWS = ROOT / ".github" / "workflows"
 VENV = Path(sys.prefix)
 SIFC = str(VENV / "bin" / "sifc")
-NEW, DATE = "1.1.0", "2026-12-01"
+#: the version the checkout states (tagged in the clone as the previous release) and the next minor one
+OLD = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["version"]
+NEW, DATE = f"{OLD.split('.')[0]}.{int(OLD.split('.')[1]) + 1}.0", "2099-12-01"
 STEM = f"shanghai-ifc-{NEW}"
 CHANGE_LINE = "- `people`: one English name corrected (the test release)."
 
@@ -63,13 +66,13 @@ def replace_once(path: Path, old: str, new: str) -> None:
 
 def bump(root: Path, version: str, date: str) -> None:
     """Set the version everywhere it is stated, as a maintainer releasing it would."""
-    replace_once(root / "datapackage.json", '"version": "1.0.0"', f'"version": "{version}"')
-    replace_once(root / "pyproject.toml", '\nversion = "1.0.0"\n', f'\nversion = "{version}"\n')
-    replace_once(root / "CITATION.cff", "\nversion: 1.0.0\n", f"\nversion: {version}\n")
+    replace_once(root / "datapackage.json", f'"version": "{OLD}"', f'"version": "{version}"')
+    replace_once(root / "pyproject.toml", f'\nversion = "{OLD}"\n', f'\nversion = "{version}"\n')
+    replace_once(root / "CITATION.cff", f"\nversion: {OLD}\n", f"\nversion: {version}\n")
     text = (root / "CITATION.cff").read_text(encoding="utf-8")
     (root / "CITATION.cff").write_text(re.sub(r"(?m)^date-released: .*$", f"date-released: {date}", text),
                                        encoding="utf-8")
-    replace_once(root / "src" / "sifc" / "__init__.py", '__version__ = "1.0.0"', f'__version__ = "{version}"')
+    replace_once(root / "src" / "sifc" / "__init__.py", f'__version__ = "{OLD}"', f'__version__ = "{version}"')
     changelog = root / "CHANGELOG.md"
     text = changelog.read_text(encoding="utf-8")
     heading = f"## {version} — {date}\n\n{CHANGE_LINE}\n"
@@ -83,8 +86,8 @@ def bump(root: Path, version: str, date: str) -> None:
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory):
-    """A clone tagged v1.0.0 (its current state) and v1.1.0 (one cell
-    changed, versions bumped), with every step of release.yml run on it."""
+    """A clone tagged vOLD (its current state) and vNEW (one cell changed,
+    versions bumped), with every step of release.yml run on it."""
     base = tmp_path_factory.mktemp("release")
     clone = base / "clone"
     git(base, "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone))
@@ -93,7 +96,7 @@ def released(tmp_path_factory):
         git(clone, "config", *args)
     for tag in git(clone, "tag", "--list").split():  # only the tags this test makes
         git(clone, "tag", "--delete", tag)
-    git(clone, "tag", "-a", "v1.0.0", "-m", "1.0.0 (test)")
+    git(clone, "tag", "-a", f"v{OLD}", "-m", f"{OLD} (test)")
     set_cell(clone / "data" / "people.csv", 2, "name_en", "Chen Jining (corrected)")
     bump(clone, NEW, DATE)
     git(clone, "commit", "--quiet", "--no-verify", "-am", f"Release {NEW}")
@@ -141,7 +144,7 @@ def test_every_step_ran_and_the_release_would_be_published(released):
     assert "--verify-tag" in args
     assert args[args.index("--notes-file") + 1] == "build/release-notes.md"
     assert args[args.index("--title") + 1] == f"shanghai-ifc {NEW}"
-    assert "versions agree: 1.1.0" in released["steps"]["Versions agree with the tag"].stdout
+    assert f"versions agree: {NEW}" in released["steps"]["Versions agree with the tag"].stdout
 
 
 def test_assets_are_complete_and_named_with_the_version(released):
@@ -186,7 +189,7 @@ def test_sha256sums_verify_and_catch_one_changed_byte(released, tmp_path):
 def test_notes_hold_the_changelog_section_and_the_diff_counts(released):
     notes = released["notes"].read_text(encoding="utf-8")
     assert f"Released {DATE}." in notes and CHANGE_LINE in notes
-    assert "Changes since `v1.0.0`" in notes and f"sifc diff v1.0.0 v{NEW}" in notes
+    assert f"Changes since `v{OLD}`" in notes and f"sifc diff v{OLD} v{NEW}" in notes
     assert "| people | 0 | 1 | 0 |" in notes  # the one cell the release changed
     assert "| measures | 0 | 0 | 0 |" in notes
     assert "Schema changes: 0. Weakenings (a constraint loosened or removed, a row deleted): 0." in notes
@@ -195,7 +198,7 @@ def test_notes_hold_the_changelog_section_and_the_diff_counts(released):
     assert "sha256sum -c --ignore-missing SHA256SUMS" in notes
     assert notes in released["summary"].read_text(encoding="utf-8")  # shown in the workflow run too
     # the CHANGELOG section of another version stays out
-    assert "First release." not in notes
+    assert f"## {OLD}" not in notes
 
 
 def test_first_release_notes_count_every_row(released):
