@@ -296,3 +296,47 @@ def test_wikidata_ids_only_where_a_stored_page_shows_them(t):
     for ids in linked.source_ids:
         assert "spocwiki-china-wikidata-links" in ids
     assert t["people"].wikidata_id.isna().all()  # no stored page shows a person's Q-number beside the name
+
+
+# ---------------------------------------------------------------- release 1.1.0: progress evidence
+
+def test_every_tracked_measure_has_progress_evidence(t):
+    """The PBC's eight, the CSRC's 1+6 and the Action Plan's 27 were each searched: a row says what was found, or that nothing was."""
+    m, pr = t["measures"], t["progress"]
+    tracked = set(m[m.measure_id.str.startswith("pbc-lujiazui-2025-")].measure_id)
+    tracked |= set(m[m.document_id == "nfra-shanghai-sifc-action-plan-2025"].measure_id)
+    tracked |= {"csrc-lujiazui-2025-star-growth-tier", "csrc-lujiazui-2025-professional-investors", "csrc-lujiazui-2025-ipo-pre-review",
+                "csrc-lujiazui-2025-fifth-standard-frontier-fields", "csrc-lujiazui-2025-pre-listing-shareholder-financing",
+                "csrc-lujiazui-2025-refinancing-strategic-investors", "csrc-lujiazui-2025-star-products-risk-tools"}
+    assert len(tracked) == 8 + 27 + 7
+    assert tracked <= set(pr.measure_id.dropna())
+
+
+def test_no_public_evidence_rows_say_what_was_searched_and_when(t):
+    pr = t["progress"]
+    none = pr[pr.status == "no-public-evidence"]
+    assert len(none) >= 26
+    assert (none.searched_on == pd.Timestamp("2026-11-25")).all()
+    assert none.observed_on.isna().all()
+    assert none.summary_en.str.contains("searched", case=False).all()
+    assert none.notes.str.contains("Quer").all()  # the queries are listed
+
+
+def test_implemented_evidence_cites_official_or_news_and_follows_the_announcement(t):
+    pr, s, m = t["progress"], t["sources"].set_index("source_id"), t["measures"].set_index("measure_id")
+    ev = t["events"].set_index("event_id"); docs = t["documents"].set_index("document_id")
+    for _, row in pr[pr.status == "implemented"].iterrows():
+        assert {s.loc[x, "kind"] for x in row.source_ids} & {"official", "news"}, row.progress_id
+    for _, row in pr[pr.observed_on.notna() & pr.measure_id.notna()].iterrows():
+        meas = m.loc[row.measure_id]
+        start = docs.loc[meas.document_id, "issued_on"] if pd.notna(meas.document_id) else ev.loc[meas.event_id, "start_on"]
+        assert pd.isna(start) or row.observed_on >= start, row.progress_id
+
+
+def test_dated_follow_ups_found_in_the_sources(t):
+    pr = t["progress"].set_index("progress_id")
+    assert pr.loc["csrc-lujiazui-2025-qfii-optimisation-work-plan", "observed_on"] == pd.Timestamp("2025-10-27")
+    assert pr.loc["csrc-lujiazui-2025-star-growth-tier-first-listings", "observed_on"] == pd.Timestamp("2025-10-28")
+    assert pr.loc["pbc-lujiazui-2025-personal-credit-agency-expected", "status"] == "announced"
+    assert pr.loc["safe-lujiazui-2025-qdii-quotas-granted", "status"] == "implemented"
+    assert pr.loc["mechanism-2025-csrc-qfii-work-plan", "commitment_id"] == "mechanism-2025-csrc-qfii"
