@@ -110,7 +110,7 @@ def test_every_entity_has_a_page_and_every_table_a_page_and_its_csv(site):
     package = open_package(ROOT)
     entities = entity_tables()
     assert set(entities) == {"people", "institutions", "events", "documents", "measures", "commitments", "themes",
-                             "sources"}
+                             "sources", "progress"}
     for name, resource in package.resources.items():
         assert (site / "tables" / f"{name}.html").is_file(), name
         assert (site / "tables" / f"{name}.csv").read_bytes() == resource.file.read_bytes(), name
@@ -236,6 +236,27 @@ def test_entity_facts_show_their_sources_as_links(site):
     source = (site / "sources" / "freshfromchina-mechanism-first-meeting.html").read_text(encoding="utf-8")
     assert 'href="../people/pan-gongsheng.html"' in source  # every row citing it
     assert 'href="https://freshfromchina.com/' in source and 'rel="external noopener noreferrer"' in source
+
+
+def test_measure_and_commitment_pages_show_their_current_status_and_evidence(site):
+    import sifc
+    import sifc.views
+    tables = sifc.load_all()
+    for row in sifc.views.current_status(tables).itertuples():
+        table = "measures" if row.subject == "measure" else "commitments"
+        text = (site / table / f"{row.subject_id}.html").read_text(encoding="utf-8")
+        current = text.split(">Current status <", 1)[1].split("</table>", 1)[0]
+        assert f"<td>{row.status}</td>" in current, (table, row.subject_id)
+        if isinstance(row.status_progress_id, str):
+            assert f'href="../progress/{row.status_progress_id}.html"' in current
+    for row in tables["progress"].itertuples():
+        table, ident = ("measures", row.measure_id) if isinstance(row.measure_id, str) else \
+            ("commitments", row.commitment_id)
+        text = (site / table / f"{ident}.html").read_text(encoding="utf-8")
+        evidence = text.split(">Progress: evidence of what became of it <", 1)[1].split("</table>", 1)[0]
+        assert re.search(rf'href="../progress/{row.progress_id}.html"[^>]*>{row.progress_id}</a>', evidence)
+        for sid in row.source_ids:  # each piece of evidence with its sources
+            assert f'href="../sources/{sid}.html"' in evidence
 
 
 def test_a_hostile_cell_is_shown_as_text(tmp_path):

@@ -344,7 +344,26 @@ def _link_table(s, f, ref: str, ref_field: str) -> dict:
                         ref_field: f"The item: a {ref}.{ref_field}."}}
 
 
+#: the current status of every measure and commitment: the status of its
+#: latest progress row (date = observed_on, else searched_on; undated rows
+#: before dated ones; on a tie the greater progress_id), as in
+#: sifc.views.current_status(); "no-evidence-recorded" without any row
+CURRENT_STATUS = """
+SELECT s.subject, s.subject_id, COALESCE(p.status, 'no-evidence-recorded') AS status, p.status_on,
+       p.progress_id AS status_progress_id
+FROM (SELECT 'measure' AS subject, measure_id AS subject_id, 1 AS part, rowid AS position FROM measures
+      UNION ALL SELECT 'commitment', commitment_id, 2, rowid FROM commitments) s
+LEFT JOIN (SELECT coalesce(measure_id, commitment_id) AS subject_id,
+                  CASE WHEN measure_id IS NULL THEN 'commitment' ELSE 'measure' END AS subject, status,
+                  coalesce(observed_on, searched_on) AS status_on, progress_id,
+                  row_number() OVER (PARTITION BY measure_id, commitment_id
+                                     ORDER BY coalesce(observed_on, searched_on) IS NULL,
+                                              coalesce(observed_on, searched_on) DESC, progress_id DESC) AS latest
+           FROM progress) p ON p.subject = s.subject AND p.subject_id = s.subject_id AND p.latest = 1
+ORDER BY s.part, s.position"""
+
 VIEWS = {
+    "current_status": CURRENT_STATUS,
     "participants_view": """
 SELECT p.event_id, e.name_en AS event_name_en, e.start_on AS event_start_on, p.person_id,
        pe.name_en AS person_name_en, pe.name_zh AS person_name_zh, p.title_en, p.title_zh, p.role,
@@ -363,11 +382,13 @@ SELECT c.commitment_id, c.event_id, e.name_en AS event_name_en, c.institution_id
           JOIN themes t ON t.theme_id = l.theme_id WHERE l.commitment_id = c.commitment_id ORDER BY l.position)) AS themes,
        c.measure_ids,
        (SELECT group_concat(title_en, '; ') FROM (SELECT m.title_en FROM commitments__measure_ids l
-          JOIN measures m ON m.measure_id = l.measure_id WHERE l.commitment_id = c.commitment_id ORDER BY l.position)) AS measures
+          JOIN measures m ON m.measure_id = l.measure_id WHERE l.commitment_id = c.commitment_id ORDER BY l.position)) AS measures,
+       cs.status, cs.status_on, cs.status_progress_id
 FROM commitments c
 LEFT JOIN events e ON e.event_id = c.event_id
 LEFT JOIN institutions i ON i.institution_id = c.institution_id
-LEFT JOIN people pe ON pe.person_id = c.person_id""",
+LEFT JOIN people pe ON pe.person_id = c.person_id
+LEFT JOIN current_status cs ON cs.subject = 'commitment' AND cs.subject_id = c.commitment_id""",
     "measures_view": """
 SELECT m.measure_id, m.document_id, d.title_en AS document_title_en, m.event_id, e.name_en AS event_name_en,
        m.aspect_no, m.aspect_title_en, m.measure_no, m.listed_order, m.title_en, m.summary_en, m.theme_ids,
@@ -377,16 +398,33 @@ SELECT m.measure_id, m.document_id, d.title_en AS document_title_en, m.event_id,
        (SELECT group_concat(name_en, '; ') FROM (SELECT i.name_en FROM measures__lead_institution_ids l
           JOIN institutions i ON i.institution_id = l.institution_id WHERE l.measure_id = m.measure_id
           ORDER BY l.position)) AS lead_institutions,
-       m.announced_by, pe.name_en AS announced_by_name_en, m.implemented_on
+       m.announced_by, pe.name_en AS announced_by_name_en, m.implemented_on, cs.status, cs.status_on,
+       cs.status_progress_id
 FROM measures m
 LEFT JOIN documents d ON d.document_id = m.document_id
 LEFT JOIN events e ON e.event_id = m.event_id
-LEFT JOIN people pe ON pe.person_id = m.announced_by""",
+LEFT JOIN people pe ON pe.person_id = m.announced_by
+LEFT JOIN current_status cs ON cs.subject = 'measure' AND cs.subject_id = m.measure_id""",
 }
 
 #: what each joined view shows, its base table, and where its joined columns
 #: come from: (table, field) for a looked-up column, text for a derived one
+STATUS_DOCS = {
+    "status": "Current status (docs/codebook.md, Progress): the status of the latest progress row about it (date = "
+              "observed_on, else searched_on; undated rows count as older than dated ones; on the same date the "
+              "greater progress_id decides); no-evidence-recorded when no progress row is about it.",
+    "status_on": {"type": "date", "description": "Date of the progress row that decides the status (its observed_on, "
+                                                 "else its searched_on); empty when that row is undated or there is "
+                                                 "none."},
+    "status_progress_id": {"type": "string", "description": "The progress row that decides the status "
+                                                            "(progress.progress_id); empty when there is none."},
+}
 VIEW_DOCS = {
+    "current_status": ("progress", "Every measure and commitment with its current status, derived from the "
+                       "progress table: the status of its latest progress row, or no-evidence-recorded "
+                       "(sifc.views.current_status()).", {
+        "subject": "measure or commitment: which table subject_id is a key of.",
+        "subject_id": "The measure_id or commitment_id.", **STATUS_DOCS}),
     "participants_view": ("participants", "Who took part in which event, as participants, with the event's, "
                           "person's and institution's names next to their IDs (sifc.views.participants()).", {
         "event_name_en": ("events", "name_en"), "event_start_on": ("events", "start_on"),
@@ -399,14 +437,15 @@ VIEW_DOCS = {
         "institution_abbreviation": ("institutions", "abbreviation"),
         "speaker_name_en": ("people", "name_en"), "speaker_name_zh": ("people", "name_zh"),
         "themes": "English labels of theme_ids (themes.label_en), '; '-separated, in the order of the IDs.",
-        "measures": "Titles of measure_ids (measures.title_en), '; '-separated, in the order of the IDs."}),
+        "measures": "Titles of measure_ids (measures.title_en), '; '-separated, in the order of the IDs.",
+        **STATUS_DOCS}),
     "measures_view": ("measures", "Measures with the document title, event name, theme labels, lead "
                       "institutions and announcer's name (sifc.views.measures()).", {
         "document_title_en": ("documents", "title_en"), "event_name_en": ("events", "name_en"),
         "themes": "English labels of theme_ids (themes.label_en), '; '-separated, in the order of the IDs.",
         "lead_institutions": "English names of lead_institution_ids (institutions.name_en), '; '-separated, "
                              "in the order of the IDs.",
-        "announced_by_name_en": ("people", "name_en")}),
+        "announced_by_name_en": ("people", "name_en"), **STATUS_DOCS}),
 }
 
 
@@ -418,6 +457,9 @@ def view_columns(package: DataPackage, view: str, columns: list[str]) -> dict[st
         source = joined.get(column, (base, column))
         if isinstance(source, str):
             out[column] = ("string", source)
+            continue
+        if isinstance(source, dict):  # a derived column of another type
+            out[column] = (source["type"], source["description"])
             continue
         table, name = source
         field = package.resource(table).schema.field(name)

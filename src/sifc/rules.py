@@ -358,7 +358,8 @@ def columns_read(spec: dict) -> set[str]:
 def tables_read(spec: dict) -> set[str]:
     """The other tables a cross-table rule reads (the loader reads them too)."""
     out = {spec["participants"]} if isinstance(spec.get("participants"), str) else set()
-    for path in spec.get("bounds") or ():
+    paths = spec.get("bounds")
+    for path in paths if isinstance(paths, list) else ():
         for hop in (path[1:] if isinstance(path, list) else ()):
             parsed = parse_hop(hop)
             if parsed:

@@ -69,6 +69,8 @@ RULE_KEYS = {
     "unique-url": ({"field"}, set()), "exactly-one": ({"fields"}, set()), "required-when": ({"field"}, {"if"}),
     "not-before": ({"field"}, {"bounds"}), "some-item": ({"field"}, {"column", "in"}),
 }
+#: keys of a rule that name one field; the other field keys (fields, group, dates) name a list
+ONE_FIELD = {"field", "start", "end", "note", "when"}
 #: keys any rule may have: a condition on the rows it applies to, words added to its message
 CONDITION_KEYS = ("if", "unless")
 
@@ -611,6 +613,13 @@ def _check_rule(loc: Located, i: int, rule, known: set, tables, by_name: dict | 
     for key in sorted(field_keys & set(rule)):
         value = rule[key]
         names = [value] if isinstance(value, str) else value
+        if key in ONE_FIELD and not isinstance(value, str):  # the builders read these as one name
+            loc.add(("sifc", "rules", i, key), f"must name one field (a string) in the {rule['rule']} rule", value)
+            continue
+        if key not in ONE_FIELD and isinstance(value, str):  # … and these as a list
+            loc.add(("sifc", "rules", i, key), f'must be a list of fields in the {rule["rule"]} rule '
+                                               f'(write ["{value}"] for one)', value)
+            continue
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
             loc.add(("sifc", "rules", i, key), "must name a field (or a list of fields)", value)
             continue
@@ -722,7 +731,8 @@ def check_rule_targets(schemas: dict[str, tuple[str, dict, str]]) -> list[Findin
                                     hop)
             if rule.get("rule") == "some-item" and isinstance(rule.get("field"), str) \
                     and isinstance(rule.get("column"), str):
-                ref = (fields[name].get(rule["field"], {}).get("sifc") or {}).get("references")
+                ext = fields[name].get(rule["field"], {}).get("sifc")
+                ref = ext.get("references") if isinstance(ext, dict) else None
                 target = ref.get("resource") if isinstance(ref, dict) else None
                 if target in fields and rule["column"] not in fields[target]:
                     loc.add(where + ("column",), f"names {target}.{rule['column']}, which {target} does not have",

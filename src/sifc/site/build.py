@@ -42,16 +42,18 @@ HAN_RUN = re.compile(_HAN + r"(?:[\u3000-\u303f\uff01-\uff65\u00b7\u2014\u2026" 
 HAN_CHAR = re.compile(_HAN)
 
 TABLE_ZH = {"sources": "来源", "themes": "主题", "institutions": "机构", "people": "人物", "events": "活动",
-            "documents": "文件", "measures": "措施", "participants": "参会者", "commitments": "承诺"}
+            "documents": "文件", "measures": "措施", "participants": "参会者", "commitments": "承诺",
+            "progress": "进展"}
 SINGULAR = {"sources": "Source", "themes": "Theme", "institutions": "Institution", "people": "Person",
-            "events": "Event", "documents": "Document", "measures": "Measure", "commitments": "Commitment"}
+            "events": "Event", "documents": "Document", "measures": "Measure", "commitments": "Commitment",
+            "progress": "Progress evidence"}
 SINGULAR_ZH = {"sources": "来源", "themes": "主题", "institutions": "机构", "people": "人物", "events": "活动",
-               "documents": "文件", "measures": "措施", "commitments": "承诺"}
+               "documents": "文件", "measures": "措施", "commitments": "承诺", "progress": "进展记录"}
 #: (English, Chinese) label fields of each entity table
 LABEL_FIELDS = {"people": ("name_en", "name_zh"), "institutions": ("name_en", "name_zh"),
                 "events": ("name_en", "name_zh"), "documents": ("title_en", "title_zh"),
                 "measures": ("title_en", None), "commitments": ("statement_en", None),
-                "themes": ("label_en", "label_zh"), "sources": ("title", None)}
+                "themes": ("label_en", "label_zh"), "sources": ("title", None), "progress": ("summary_en", None)}
 
 
 def say(message: str) -> None:
@@ -152,6 +154,13 @@ class Site:
             if name in self.entities:
                 self.references[(name, self.entities[name])] = name
 
+    def current_status(self):
+        """sifc.views.current_status of the tables, computed once."""
+        if getattr(self, "_status", None) is None:
+            from .. import views
+            self._status = views.current_status(self.t)
+        return self._status
+
     # --- labels and links ---------------------------------------------------
     def label(self, table: str, ident: str) -> tuple[str, str]:
         """(English label, Chinese label) of an entity."""
@@ -163,7 +172,7 @@ class Site:
         zh = text_value(row.get(zh_field)) if zh_field else ""
         if table == "institutions" and text_value(row.get("abbreviation")):
             en = f"{en} ({text_value(row['abbreviation'])})"
-        if table == "commitments" and len(en) > 90:
+        if table in ("commitments", "progress") and len(en) > 90:
             en = en[:88].rstrip() + "…"
         return en or ident, zh
 
@@ -211,14 +220,16 @@ class Site:
             parts.append(Part(sid, self.href("sources", sid, root), title=self.title("sources", sid)))
         return parts
 
-    def related(self, table: str, frame, columns: list[str], root: str, with_sources: bool = True) -> dict:
+    def related(self, table: str, frame, columns: list[str], root: str, with_sources: bool = True,
+                as_ids: tuple[str, ...] = ()) -> dict:
         """A small table of related rows: the named columns (IDs as names
-        linking to their pages) and each row's sources."""
+        linking to their pages, except the columns in `as_ids`, shown as
+        IDs) and each row's sources."""
         schema = self.package.resource(table).schema
         head = [_heading(schema.field(c).title or c) for c in columns] + (["Sources 来源"] if with_sources else [])
         rows = []
         for row in frame.to_dict("records"):
-            cells = [{"parts": self.cell(table, c, text_value(row.get(c)), root, names=True),
+            cells = [{"parts": self.cell(table, c, text_value(row.get(c)), root, names=c not in as_ids),
                       "zh": schema.field(c).script == "cjk"} for c in columns]
             if with_sources:
                 cells.append({"parts": self.sources(row, root), "zh": False})
@@ -249,10 +260,34 @@ def entity_sections(site: Site, table: str, ident: str, root: str) -> list[dict]
     t = site.t
     sections = []
 
-    def add(title_en: str, title_zh: str, rel_table: str, frame, columns: list[str], sources: bool = True):
+    def add(title_en: str, title_zh: str, rel_table: str, frame, columns: list[str], sources: bool = True,
+            as_ids: tuple[str, ...] = ()):
         if len(frame):
             sections.append({"title_en": title_en, "title_zh": title_zh,
-                             **site.related(rel_table, frame, columns, root, sources)})
+                             **site.related(rel_table, frame, columns, root, sources, as_ids)})
+
+    def progress_of(subject: str, key: str, subject_id: str) -> None:
+        """The current status of a measure or commitment and every progress
+        row about it, oldest first (the last dated one decides)."""
+        if "progress" not in t:
+            return
+        status = site.current_status()
+        status = status[(status["subject"] == subject) & (status["subject_id"] == subject_id)]
+        if len(status):
+            row = status.iloc[0]
+            decided = text_value(row["status_progress_id"])
+            sections.append({"title_en": "Current status", "title_zh": "当前状态",
+                             "head": ["Status 状态", "As of 日期", "Decided by 依据"],
+                             "rows": [[{"parts": [Part(text_value(row["status"]))], "zh": False},
+                                       {"parts": [Part(text_value(row["status_on"]))] if text_value(row["status_on"])
+                                        else [], "zh": False},
+                                       {"parts": [site.link("progress", decided, root, names=False)] if decided
+                                        else [Part("no progress row yet (see the codebook's Progress section)")],
+                                        "zh": False}]]})
+        rows = views.evidence_order(_rows_eq(t["progress"], key, subject_id))
+        add("Progress: evidence of what became of it", "进展", "progress", rows,
+            ["progress_id", "status", "observed_on", "date_note", "searched_on", "institution_ids", "summary_en"],
+            as_ids=("progress_id",))
 
     parts = t["participants"]
     if table == "people":
@@ -281,6 +316,10 @@ def entity_sections(site: Site, table: str, ident: str, root: str) -> list[dict]
             ["document_id", "title_zh", "kind", "issued_on"])
         add("Events convened", "召集的活动", "events", _rows_with(t["events"], "convened_by", ident),
             ["event_id", "name_zh", "start_on", "date_note"])
+        if "progress" in t:
+            add("Progress it acted in", "参与的进展", "progress",
+                views.evidence_order(_rows_with(t["progress"], "institution_ids", ident)),
+                ["progress_id", "measure_id", "commitment_id", "status", "observed_on"], as_ids=("progress_id",))
     elif table == "events":
         joined = views.participants(t)
         joined = joined[joined["event_id"] == ident]
@@ -307,9 +346,11 @@ def entity_sections(site: Site, table: str, ident: str, root: str) -> list[dict]
             add(head, "措施", "measures", rows, ["measure_id", "measure_no", "listed_order", "theme_ids",
                                                  "lead_institution_ids"])
     elif table == "measures":
+        progress_of("measure", "measure_id", ident)
         add("Commitments linked to this measure", "相关承诺", "commitments",
             _rows_with(t["commitments"], "measure_ids", ident), ["commitment_id", "event_id", "institution_id"])
     elif table == "commitments":
+        progress_of("commitment", "commitment_id", ident)
         row = site.rows[(table, ident)]
         ids = list(row.get("measure_ids") or ())
         add("Linked measures", "相关措施", "measures", t["measures"][t["measures"]["measure_id"].isin(ids)],
@@ -324,6 +365,11 @@ def entity_sections(site: Site, table: str, ident: str, root: str) -> list[dict]
             ["measure_id", "document_id", "event_id"])
         add("Commitments", "承诺", "commitments", _rows_with(t["commitments"], "theme_ids", ident),
             ["commitment_id", "event_id", "institution_id"])
+    elif table == "progress":
+        row = site.rows[(table, ident)]
+        key, subject = ("measure_id", "measure") if text_value(row.get("measure_id")) else ("commitment_id", "commitment")
+        if text_value(row.get(key)):
+            progress_of(subject, key, text_value(row.get(key)))
     elif table == "sources":
         for name, resource in site.package.resources.items():
             if name == "sources" or "source_ids" not in t[name]:
