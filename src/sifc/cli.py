@@ -155,32 +155,28 @@ def cmd_diff(args) -> int:
     return run(args.old, args.new, args.repo, fmt=args.format, summary=args.summary, check=args.check_weakening)
 
 
-def cmd_build(args) -> int:
-    from .build import build, describe
-
+def _write_artifacts(command: str, make, describe, args) -> int:
+    """Run a tool that writes into --out: exit 1 when the package is invalid,
+    2 when the folder cannot be written, with one line either way."""
     try:
-        summary = build(args.path, Path(args.out), validate_first=not args.no_validate)
+        summary = make(args.path, Path(args.out), validate_first=not args.no_validate)
     except RuntimeError as exc:
-        print(f"sifc build: {exc}", file=sys.stderr)
+        print(f"sifc {command}: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except OSError as exc:
-        return _cannot_write("build", exc)
+        return _cannot_write(command, exc)
     sys.stdout.write(describe(summary))
     return EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from .build import build, describe
+    return _write_artifacts("build", build, describe, args)
 
 
 def cmd_site(args) -> int:
     from .site.build import build_site, describe
-
-    try:
-        summary = build_site(args.path, Path(args.out), validate_first=not args.no_validate)
-    except RuntimeError as exc:
-        print(f"sifc site: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    except OSError as exc:
-        return _cannot_write("site", exc)
-    sys.stdout.write(describe(summary))
-    return EXIT_OK
+    return _write_artifacts("site", build_site, describe, args)
 
 
 def cmd_release(args) -> int:
