@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 import zipfile
 
@@ -79,7 +80,8 @@ def test_sqlite_keys_and_views(dist):
 def test_excel_readme_sheet(dist):
     _, summary = dist
     readme = pd.read_excel(summary["xlsx"], sheet_name="README", header=None)[0].dropna().tolist()
-    assert any("CC BY 4.0" in str(line) for line in readme) and any("Version: 1.0.0" in str(line) for line in readme)
+    version = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["version"]
+    assert any("CC BY 4.0" in str(line) for line in readme) and any(f"Version: {version}" in str(line) for line in readme)
 
 
 def test_build_is_reproducible(tmp_path, dist):

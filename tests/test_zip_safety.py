@@ -118,7 +118,7 @@ def test_zip_written_by_sifc_build_loads(built_zip):
     assert {"datapackage.json", "MANIFEST.json", "README.md"} <= set(names)  # a Frictionless zipped package
     package = fetch.open_zip(str(built_zip))
     assert set(package.resources) == set(sifc.tables())
-    assert len(sifc.load("measures", source=str(built_zip))) == 42
+    assert len(sifc.load("measures", source=str(built_zip))) == sum(1 for _ in open(ROOT / "data" / "measures.csv", encoding="utf-8")) - 1  # every row of the CSV
     assert len(sifc.load("people", source=built_zip, validate=False)) == 12  # a Path works too
 
 
