@@ -30,6 +30,8 @@ class RawTable:
     #: the rows of the wrong width, left out of records (their cells are
     #: shifted, but a key written before the stray comma is still there)
     left_out: list[list[str]] | None = None
+    #: the line of each row in left_out
+    left_out_lines: list[int] | None = None
 
     def frame(self) -> "pd.DataFrame":
         """Every cell as text; an empty cell is missing (None)."""
@@ -204,7 +206,8 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
     index_of_line = {line: i for i, (_, line) in enumerate(shaped)}
     table = RawTable(resource.name, file, header, [r for r, _ in shaped], [n for _, n in shaped],
                      [(line, index_of_line.get(line)) for line in every_row],
-                     [row for row in records if len(row) != len(header)])
+                     [row for row in records if len(row) != len(header)],
+                     [line for row, line in zip(records, lines) if len(row) != len(header)])
     order = out_of_order(table, list(resource.schema.primary_key))
     if order is not None:
         add(table.line_of(order), None, "row-order",

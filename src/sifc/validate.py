@@ -247,14 +247,31 @@ def _only_in(finding: Finding, package: DataPackage, left_out: dict[str, set[str
     return all(t in cells for t in items)
 
 
+def _arrow_or_frictionless(package, raws, read_findings) -> list[Finding]:
+    """The frictionless layer's findings by the Arrow engine, or by
+    frictionless itself for a package only it can judge exactly."""
+    from . import arrow_layer, frictionless_layer
+    try:
+        return arrow_layer.check(package, raws, read_findings)
+    except arrow_layer.Ineligible:
+        return frictionless_layer.check(package, raws)
+
+
 def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -> None:
     # GX runs in a forked worker from the start, so its slow import overlaps
     # the other layers. Frictionless gets a worker of its own when GX is
     # skipped, or when the data is large enough for the work to be CPU-bound;
     # on a small package a third process only contends for two cores
     # (measured: benchmarks/RESULTS.md).
+    # Above a size threshold the frictionless layer's row checks run on
+    # Arrow arrays in this process, on the tables read here (arrow_layer,
+    # docs/engines.md); below it frictionless validates every row itself.
+    engine = None
+    if "frictionless" not in skip:
+        from .arrow_layer import engine_for
+        engine = engine_for(data_bytes(package))
     workers = [] if "gx" in skip else ["gx"]
-    if "frictionless" not in skip and (not workers or data_bytes(package) > PARALLEL_FRICTIONLESS_BYTES):
+    if engine == "frictionless" and (not workers or data_bytes(package) > PARALLEL_FRICTIONLESS_BYTES):
         workers.append("frictionless")
     pool = ProcessPoolExecutor(max_workers=len(workers), mp_context=multiprocessing.get_context("fork")) \
         if workers else None
@@ -284,6 +301,8 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
                 futures.pop("frictionless").cancel()
         elif "frictionless" in futures:
             report.add("frictionless", futures["frictionless"].result())
+        elif engine == "arrow":
+            report.add("frictionless", _arrow_or_frictionless(package, raws, read_findings))
         elif "frictionless" not in skip:
             from . import frictionless_layer
             report.add("frictionless", frictionless_layer.check(package, raws))
