@@ -312,3 +312,20 @@ def test_validate_uses_the_arrow_engine_when_forced(tmp_path, monkeypatch):
     assert sorted((f[0], f[1], f[2], f[3]) for f in arrow) == [
         ("data/commitments.csv", 2, "institution_id", "foreign-key"), ("data/events.csv", 2, "start_on", "type")]
 
+
+def test_gx_on_a_large_package_runs_only_what_only_gx_checks(tmp_path, monkeypatch):
+    """Above the threshold GX leaves the expectations restating a Table
+    Schema (here: an enum) to the other layers and still checks row counts
+    and completeness; below it, the whole suite runs."""
+    pytest.importorskip("great_expectations")
+    from conftest import apply_edit, copy_package
+    from sifc.validate import validate
+    root = copy_package(tmp_path / "pkg")
+    apply_edit(root, {"file": "data/events.csv", "line": 2, "column": "kind", "value": "symposum"})
+    monkeypatch.delenv(arrow_layer.ENGINE_VAR, raising=False)
+    monkeypatch.setenv(arrow_layer.THRESHOLD_VAR, "0")
+    large = {(f.rule, f.severity) for f in validate(root, skip=("frictionless", "pandera")).findings}
+    monkeypatch.setenv(arrow_layer.THRESHOLD_VAR, str(10 ** 12))
+    small = {(f.rule, f.severity) for f in validate(root, skip=("frictionless", "pandera")).findings}
+    assert ("enum", "error") in small and ("enum", "error") not in large
+    assert ("completeness", "warning") in large and ("completeness", "warning") in small
