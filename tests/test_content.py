@@ -233,11 +233,24 @@ def test_stated_counts_of_the_new_documents(t):
     assert set(cb.issuer_ids) == {"pbc", "nfra", "safe", "shanghai-government"}
 
 
-def test_a_dissolved_issuer_is_explained_not_invented(t):
-    """The CBIRC co-issued the 2020 Opinions but no longer exists: no institution row, and the notes say why."""
+def test_a_dissolved_issuer_is_a_row_of_its_own(t):
+    """The CBIRC co-issued the 2020 Opinions and was not kept by the 2023
+    reform: an institution with status dissolved (not folded into the NFRA,
+    a new body), sourced for both facts, with no Chinese name guessed."""
     d = t["documents"].set_index("document_id").loc["sifc-yrd-opinions-2020"]
-    assert set(d.issuer_ids) == {"pbc", "csrc", "safe", "shanghai-government"}
-    assert "CBIRC" in d.notes and "cbirc" not in set(t["institutions"].institution_id)
+    assert set(d.issuer_ids) == {"pbc", "cbirc", "csrc", "safe", "shanghai-government"}
+    cbirc = t["institutions"].set_index("institution_id").loc["cbirc"]
+    assert (cbirc.abbreviation, cbirc.kind, cbirc.level, cbirc.status) == ("CBIRC", "regulator", "central", "dissolved")
+    assert pd.isna(cbirc.name_zh)
+    assert {"safe-2020-02-14-opinions-sifc-yrd", "peoples-daily-2023-03-07-nfra",
+            "gov-cn-2023-05-18-nfra-established"} <= set(cbirc.source_ids)
+    assert "18 May 2023" in cbirc.notes
+
+
+def test_document_kinds_say_what_a_document_is(t):
+    d = t["documents"].set_index("document_id")
+    assert d.loc["sifc-14th-five-year-plan-2021", "kind"] == "plan"
+    assert d.loc["ft-account-upgrade-rules-2025", "kind"] == "rules"
 
 
 def test_only_verified_official_numbers_of_the_cross_border_plan(t):
