@@ -52,8 +52,16 @@ def id_fields(schema: dict) -> tuple[set[str], set[str]]:
     return scalar, lists
 
 
+def url_fields(schema: dict) -> set[str]:
+    """Fields holding URLs (a pattern starting with https?://): a replica's
+    URL gets a query of its own, so no two rows name the same page."""
+    return {f["name"] for f in schema["fields"]
+            if f.get("constraints", {}).get("pattern", "").lstrip("^").startswith("https?://")}
+
+
 def scaled_package(dest: Path, factor: int) -> int:
-    """Write a copy of the package with every table replicated `factor` times."""
+    """Write a copy of the package with every table replicated `factor` times
+    (sorted by primary key as `sifc fmt` keeps it, so the copy stays valid)."""
     for part in ("schemas", "validation"):
         shutil.copytree(ROOT / part, dest / part)
     shutil.copy2(ROOT / "datapackage.json", dest / "datapackage.json")
@@ -63,11 +71,13 @@ def scaled_package(dest: Path, factor: int) -> int:
     for res in descriptor["resources"]:
         schema = json.loads((ROOT / res["schema"]).read_text(encoding="utf-8"))
         scalar, lists = id_fields(schema)
+        urls = url_fields(schema)
         rows = list(csv.reader(io.StringIO((ROOT / res["path"]).read_text(encoding="utf-8"), newline="")))
         header, body = rows[0], rows[1:]
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
         w.writerow(header)
+        scaled = []
         for k in range(factor):
             suffix = "" if k == 0 else f"-r{k}"
             for row in body:
@@ -79,7 +89,14 @@ def scaled_package(dest: Path, factor: int) -> int:
                         new[i] += suffix
                     elif name in lists:
                         new[i] = ";".join(x + suffix for x in new[i].split(";"))
-                w.writerow(new)
+                    elif name in urls:
+                        new[i] += ("&" if "?" in new[i] else "?") + f"sifc-replica={k}"
+                scaled.append(new)
+        pk = schema.get("primaryKey") or []
+        key = [header.index(k) for k in ([pk] if isinstance(pk, str) else pk) if k in header]
+        if key:
+            scaled.sort(key=lambda r: [r[i] for i in key])
+        w.writerows(scaled)
         (dest / res["path"]).write_text(out.getvalue(), encoding="utf-8")
         total += len(body) * factor
     sys.path.insert(0, str(ROOT / "src"))

@@ -215,6 +215,25 @@ def both_engines(package: DataPackage):
     return oracle, arrow, None
 
 
+def assert_columnar_reading_is_row_reading(package: DataPackage) -> None:
+    """A large package's files are parsed by Arrow into columns and typed
+    on the arrays; the tables, typed frames, lines and findings must be
+    those of the row-by-row reading."""
+    import pandas as pd
+    from sifc.tabletypes import read_tables
+    rows = read_tables(package)
+    cols = read_tables(package, columnar=True)
+    assert described(cols[2]) == described(rows[2])
+    assert rows[0].keys() == cols[0].keys() and rows[1].keys() == cols[1].keys()
+    for name, raw in rows[0].items():
+        other = cols[0][name]
+        assert (other.header, [int(x) for x in other.lines], other.records) == (raw.header, list(raw.lines), raw.records)
+        assert [other.at_row_number(n) for n in range(len(raw.row_numbers or []) + 3)] == \
+            [raw.at_row_number(n) for n in range(len(raw.row_numbers or []) + 3)]
+        pd.testing.assert_frame_equal(cols[1][name], rows[1][name], check_exact=True)
+        pd.testing.assert_frame_equal(other.frame(), raw.frame(), check_exact=True)
+
+
 def described(findings) -> list[tuple]:
     return [(f.file, f.line, f.column, f.rule, f.value, f.message, f.severity) for f in findings]
 
@@ -230,6 +249,7 @@ def test_arrow_engine_reports_what_frictionless_reports(tmp_path_factory, genera
     tables, stats = generated
     root = tmp_path_factory.mktemp("pkg")
     package = write_package(root, tables, stats)
+    assert_columnar_reading_is_row_reading(package)
     oracle, arrow, why = both_engines(package)
     if arrow is None:
         # only a reason frictionless alone can judge sends a package back
@@ -291,6 +311,40 @@ def test_invalid_fixtures_are_reported_alike_by_both_engines(tmp_path, path):
     oracle, arrow, why = both_engines(package)
     if arrow is not None:
         assert described(arrow) == described(oracle)
+
+
+DATA_CASES = sorted(p for p in (FIXTURES / "invalid").glob("*.json")
+                    if any(str(e.get("file", "")).startswith("data/") for e in load_case(p)["edits"]))
+
+
+@pytest.mark.parametrize("path", DATA_CASES, ids=[p.stem for p in DATA_CASES])
+def test_invalid_fixtures_read_alike_in_columns_and_rows(tmp_path, path):
+    from sifc.package import DefinitionError, open_package
+    root = prepare(tmp_path, load_case(path))
+    try:
+        package = open_package(root)
+    except DefinitionError:
+        pytest.skip("the definitions are reported; no data is read")
+    assert_columnar_reading_is_row_reading(package)
+
+
+def test_a_large_package_is_reported_as_a_small_one(tmp_path, monkeypatch):
+    """Above the threshold (here forced to 0) the files are read into
+    columns, typed on them and checked by the Arrow engine; the frictionless
+    and pandera layers report what they report below it."""
+    from conftest import apply_edit, copy_package
+    from sifc.validate import validate
+    root = copy_package(tmp_path / "pkg")
+    apply_edit(root, {"file": "data/commitments.csv", "line": 3, "column": "institution_id", "value": "nobody"})
+    apply_edit(root, {"file": "data/events.csv", "line": 2, "column": "start_on", "value": "2025-02-30"})
+    apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "Chen 陈吉宁"})
+    monkeypatch.delenv(arrow_layer.ENGINE_VAR, raising=False)
+    reports = []
+    for threshold in ("0", str(10 ** 12)):
+        monkeypatch.setenv(arrow_layer.THRESHOLD_VAR, threshold)
+        report = validate(root, skip=("gx",))
+        reports.append([(*t, tuple(f.layers)) for t, f in zip(described(report.findings), report.findings)])
+    assert reports[0] == reports[1] and len(reports[0]) >= 3
 
 
 def test_the_real_package_is_valid_with_either_engine(monkeypatch):

@@ -170,7 +170,7 @@ class _Table:
         t.csv_dialect_check()
         # positions: row_number - 2 of every row after the header
         t.n_all = len(raw.row_numbers or [])
-        t.n = len(raw.records)
+        t.n = raw.n_records
         t.rec_pos = np.zeros(t.n, dtype=np.int64)
         left_out = dict(zip(raw.left_out_lines or [], raw.left_out or []))
         t.special = []
@@ -246,11 +246,14 @@ class _Table:
 
     def check_cells(self) -> None:
         import pyarrow as pa
-        columns = list(zip(*self.raw.records)) if self.n else [() for _ in self.names]
+        if self.raw.columns is not None:  # read by Arrow already
+            columns = [self.raw.columns[name] for name in self.names]
+        else:
+            columns = [pa.array(c, pa.string()) for c in zip(*self.raw.records)] if self.n else \
+                [pa.array([], pa.string()) for _ in self.names]
         self.columns = []
         for j, f in enumerate(self.fields):
-            text = pa.array(columns[j], pa.string()) if self.n else pa.array([], pa.string())
-            self.columns.append(_check_column(j, f, text, self.handlers[f.name].reader, j in self.key_fields))
+            self.columns.append(_check_column(j, f, columns[j], self.handlers[f.name].reader, j in self.key_fields))
         del columns
         missing = [c.missing for c in self.columns]
         self.blank = np.logical_and.reduce(missing) if missing else np.zeros(self.n, bool)
@@ -341,7 +344,7 @@ class _Table:
         is read when the unique, primary-key and foreign-key checks first
         touch it, the rest of the row when an integrity error is added."""
         rn = p + 2
-        cells = list(special.cells if special else self.raw.records[idx])
+        cells = list(special.cells) if special else [self.raw.cell(idx, h) for h in self.raw.header]
         field_errors: dict[int, list] = {}
         shape, blank = [], None
         if special is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-from dataclasses import dataclass
 
 from .findings import Finding
 from .package import Resource, is_remote
@@ -16,46 +15,92 @@ from .safeio import UnsafeFile, allow_long_cells, read_limited, read_package_fil
 BOM = b"\xef\xbb\xbf"
 
 
-@dataclass
 class RawTable:
-    name: str
-    file: str  # display path, relative to the package root
-    header: list[str]
-    records: list[list[str]]
-    #: lines[i]: the editor line where record i starts (header = line 1)
-    lines: list[int]
-    #: for every row after the header, blank and wrong-width ones included
-    #: (frictionless's numbering): (its line, its index in records or None)
-    row_numbers: list[tuple[int, int | None]] | None = None
-    #: the rows of the wrong width, left out of records (their cells are
-    #: shifted, but a key written before the stray comma is still there)
-    left_out: list[list[str]] | None = None
-    #: the line of each row in left_out
-    left_out_lines: list[int] | None = None
+    """A table as written: its header and cells, with the editor line of
+    every record. Small files keep their records as lists of strings; a large
+    file read by Arrow (`read_raw(..., columnar=True)`) keeps one Arrow
+    string array per column instead (`columns`), and the lists are made only
+    if someone asks for `records`."""
 
-    def frame(self) -> "pd.DataFrame":
-        """Every cell as text; an empty cell is missing (None)."""
+    def __init__(self, name: str, file: str, header: list[str], records: list[list[str]] | None = None,
+                 lines=None, row_numbers: list[tuple[int, int | None]] | None = None,
+                 left_out: list[list[str]] | None = None, left_out_lines: list[int] | None = None,
+                 columns: dict | None = None):
+        self.name = name
+        self.file = file  # display path, relative to the package root
+        self.header = header
+        self._records = records
+        #: lines[i]: the editor line where record i starts (header = line 1)
+        self.lines = lines if lines is not None else []
+        #: for every row after the header, blank and wrong-width ones included
+        #: (frictionless's numbering): (its line, its index in records or None)
+        self._row_numbers = row_numbers
+        #: the rows of the wrong width, left out of records (their cells are
+        #: shifted, but a key written before the stray comma is still there)
+        self.left_out = left_out
+        #: the line of each row in left_out
+        self.left_out_lines = left_out_lines
+        #: column name -> pyarrow string array of every record's cell (columnar reading only)
+        self.columns = columns
+
+    @property
+    def n_records(self) -> int:
+        if self._records is not None:
+            return len(self._records)
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    @property
+    def records(self) -> list[list[str]]:
+        if self._records is None:
+            cols = [self.columns[h].to_pylist() for h in self.header] if self.columns else []
+            self._records = [list(r) for r in zip(*cols)] if cols else []
+        return self._records
+
+    @property
+    def row_numbers(self) -> list[tuple[int, int | None]] | None:
+        if self._row_numbers is None and self.columns is not None:
+            self._row_numbers = [(int(line), i) for i, line in enumerate(self.lines)]
+        return self._row_numbers
+
+    def frame(self, only: list[str] | None = None) -> "pd.DataFrame":
+        """Every cell as text; an empty cell is missing (None). `only`: just
+        these columns (the rows are all there)."""
         import pandas as pd  # here, so that fmt and diff start without pandas
+        names = self.header if only is None else [h for h in self.header if h in only]
+        if self.columns is not None:
+            import numpy as np
+            data = {}
+            for h in names:
+                values = np.asarray(self.columns[h].to_numpy(zero_copy_only=False), dtype=object)
+                values[values == ""] = None
+                data[h] = values
+            return pd.DataFrame(data, columns=names, index=pd.RangeIndex(self.n_records), dtype=object)
         width = len(self.header)
         rows = [(r + [""] * width)[:width] for r in self.records]
         df = pd.DataFrame(rows, columns=self.header, dtype=object) if rows else pd.DataFrame(columns=self.header, dtype=object)
-        return df.where(df != "", None)
+        df = df.where(df != "", None)
+        return df if only is None else df[names]
 
     def cell(self, index: int | None, column: str) -> str | None:
         """The text of record `index` in `column` as written ('' when empty);
         None when there is no such record or column."""
-        if index is None or column not in self.header or not 0 <= index < len(self.records):
+        if index is None or column not in self.header or not 0 <= index < self.n_records:
             return None
+        if self._records is None and self.columns is not None:
+            return self.columns[column][int(index)].as_py()
         record, pos = self.records[index], self.header.index(column)
         return record[pos] if pos < len(record) else None
 
     def line_of(self, index: int) -> int:
-        return self.lines[index] if 0 <= index < len(self.lines) else None
+        return int(self.lines[index]) if 0 <= index < len(self.lines) else None
 
     def at_row_number(self, row_number: int) -> tuple[int | None, int | None]:
         """(line, record index) of a row as frictionless numbers rows (header
         = 1, blank and wrong-width rows counted); the index is None for a row
         this table left out."""
+        if self._row_numbers is None and self.columns is not None:
+            i = row_number - 2
+            return (self.line_of(i), i) if 0 <= i < len(self.lines) else (None, None)
         rows = self.row_numbers or []
         if 0 <= row_number - 2 < len(rows):
             return rows[row_number - 2]
@@ -126,9 +171,12 @@ def _encoding_findings(data: bytes, add) -> bool:
     return False
 
 
-def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | None, list[Finding]]:
+def read_raw(resource: Resource, data: bytes | None = None,
+             columnar: bool = False) -> tuple[RawTable | None, list[Finding]]:
     """The table as written, and the file-level findings. The RawTable is
-    None when the rows cannot be trusted (see BLOCKS_TABLE)."""
+    None when the rows cannot be trusted (see BLOCKS_TABLE). `columnar` (a
+    large package): a file whose every record is well-formed is parsed by
+    Arrow into columns (`_read_columns`); any other file is read as below."""
     file = resource.path
     found: list[Finding] = []
     blocked = False
@@ -152,6 +200,15 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
         data = data[len(BOM):]
     if _encoding_findings(data, add):
         return None, found
+    if columnar and not found:
+        table = _read_columns(resource, data)
+        if table is not None:
+            order = out_of_order_columns(table, list(resource.schema.primary_key))
+            if order is not None:
+                add(table.line_of(order), None, "row-order",
+                    f"rows are not sorted by {', '.join(resource.schema.primary_key)}: this row belongs before the "
+                    f"one above it; run `sifc fmt` to sort the file")
+            return table, found
 
     physical = data.split(b"\n")
     crlf = [i + 1 for i, line in enumerate(physical) if line.endswith(b"\r")]
@@ -214,6 +271,81 @@ def read_raw(resource: Resource, data: bytes | None = None) -> tuple[RawTable | 
             f"rows are not sorted by {', '.join(resource.schema.primary_key)}: this row belongs before the one "
             f"above it; run `sifc fmt` to sort the file")
     return table, found
+
+
+#: a field as Python's strict csv reader and Arrow's parser read alike: quoted
+#: (quotes doubled inside), or unquoted without comma, quote or line break
+_FIELD = r'(?:"(?:[^"]|"")*"|[^,\n"]*)'
+
+
+def _read_columns(resource: Resource, data: bytes) -> RawTable | None:
+    """The table parsed by Arrow into one string array per column, or None
+    when the file is not certain to read exactly as `csv.reader(strict=True)`
+    reads it: every record must have the header's width and only
+    well-formed fields (checked on the whole file with one RE2 expression),
+    with LF line endings, a final line break, no NUL byte and the schema's
+    header. Editor lines come from the line breaks inside quoted cells."""
+    if b"\r" in data or b"\x00" in data or not data.endswith(b"\n"):
+        return None
+    first = data.find(b"\n")
+    head = data[:first]
+    if b'"' in head:
+        return None
+    header = head.decode("utf-8").split(",")
+    if header != resource.schema.field_names or len(header) < 2 or len(set(header)) != len(header):
+        return None
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    buffer = pa.py_buffer(data)
+    body = pa.LargeStringArray.from_buffers(1, pa.array([first + 1, len(data)], pa.int64()).buffers()[1], buffer)
+    record = _FIELD + "(?:," + _FIELD + "){%d}\n" % (len(header) - 1)
+    try:
+        if not pc.match_substring_regex(body, pattern=r"\A(?:" + record + r")*\z")[0].as_py():
+            return None
+        table = pcsv.read_csv(pa.BufferReader(buffer),
+                              parse_options=pcsv.ParseOptions(newlines_in_values=True),
+                              convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                                  strings_can_be_null=False,
+                                                                  quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    del body
+    columns = {h: table.column(h).combine_chunks() for h in header}
+    del table
+    n = len(columns[header[0]])
+    breaks = np.zeros(n, dtype=np.int64)  # line breaks inside each record's cells
+    if b'"' in data:
+        for col in columns.values():
+            breaks += np.asarray(pc.count_substring(col, pattern="\n").to_numpy(zero_copy_only=False), dtype=np.int64)
+    lines = 2 + np.arange(n, dtype=np.int64) + np.concatenate([[0], np.cumsum(breaks)[:-1]]) if n else \
+        np.zeros(0, dtype=np.int64)
+    if n + int(breaks.sum()) != data.count(b"\n") - 1:
+        return None
+    return RawTable(resource.name, resource.path, header, None, lines, None, [], [], columns=columns)
+
+
+def out_of_order_columns(table: RawTable, key: list[str]) -> int | None:
+    """out_of_order for a table read into columns: compared as Python
+    compares the text (Arrow compares UTF-8 bytes, the same order)."""
+    import numpy as np
+    import pyarrow.compute as pc
+    key = [k for k in key if k in table.header]
+    n = table.n_records
+    if not key or n < 2:
+        return None
+    before = None  # record i+1 sorts before record i
+    for k in reversed(key):
+        col = table.columns[k]
+        cur, prev = col.slice(1), col.slice(0, n - 1)
+        less = np.asarray(pc.less(cur, prev).to_numpy(zero_copy_only=False), dtype=bool)
+        if before is None:
+            before = less
+        else:
+            before = less | (np.asarray(pc.equal(cur, prev).to_numpy(zero_copy_only=False), dtype=bool) & before)
+    hit = np.flatnonzero(before)
+    return int(hit[0]) + 1 if len(hit) else None
 
 
 def header_message(header: list[str], expected: list[str]) -> str:

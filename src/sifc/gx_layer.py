@@ -68,7 +68,7 @@ def run(package: DataPackage, raws: dict[str, RawTable], docs_dir: Path | None =
         found += problems
         if not entries:
             continue
-        frame = raw.frame()
+        frame = raw.frame(only=_columns_read(entries, raw.header))
         batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
         if docs_dir is not None:
             suite = context.suites.add(ExpectationSuite(name=name, expectations=[_expectation(e) for e in entries]))
@@ -120,6 +120,24 @@ def _escape_stored_values(context) -> None:
         for outcome in suite_result.results:
             outcome.result = clean(outcome.result or {})
         store.set(key, suite_result)
+
+
+#: expectations of the whole table that read no column
+TABLE_LEVEL = {"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"}
+
+
+def _columns_read(entries: list, header: list[str]) -> list[str] | None:
+    """The columns the expectations read (None: all of them), so a large
+    table's frame holds only those."""
+    names = set()
+    for e in entries:
+        kwargs = e.get("kwargs", {})
+        cols = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)]
+        cols += [c for c in kwargs.get("column_list") or [] if isinstance(c, str)]
+        if not cols and e.get("type") not in TABLE_LEVEL:
+            return None
+        names.update(cols)
+    return [h for h in header if h in names]
 
 
 def _buildable(entries: list, table: str) -> tuple[list, list[Finding]]:

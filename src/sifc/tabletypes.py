@@ -105,6 +105,8 @@ def coerce_column(values: pd.Series, field: Field) -> tuple[pd.Series, pd.Series
 
 
 def coerce(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list[Finding]]:
+    if raw.columns is not None:
+        return coerce_columns(raw, schema)
     frame = raw.frame()
     columns, found = {}, []
     for field in schema.fields:
@@ -120,12 +122,91 @@ def coerce(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list[Findi
     return typed_frame, found
 
 
-def read_tables(package: DataPackage, names=None):
-    """Raw tables, typed frames and file/type findings for the named tables."""
+def coerce_columns(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list[Finding]]:
+    """`coerce` for a table read into Arrow columns: the same frame and
+    findings, computed on the arrays (no Python string per cell except in
+    list columns, whose cells are tuples)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    n = raw.n_records
+    index = pd.RangeIndex(n)
+    columns, found = {}, []
+    for field in schema.fields:
+        if field.name not in raw.columns:
+            continue
+        text = raw.columns[field.name]
+        present = _bools(pc.not_equal(text, ""))
+        if field.type in ("string", "list") or field.type not in DTYPES:
+            ok = np.ones(n, dtype=bool)
+            if field.type == "list":
+                cells = text.to_pylist()
+                typed = pd.Series([tuple(v.split(field.delimiter)) if v else None for v in cells], index=index,
+                                  dtype=object)
+            else:
+                typed = pd.Series(pd.array(_nulls(text, present), dtype="string"), index=index)
+        elif field.type == "integer":
+            shaped = present & _bools(pc.match_substring_regex(text, pattern=r"\A[+-]?[0-9]{1,19}\z"))
+            short = shaped & _bools(pc.less_equal(pc.utf8_length(text), 18))
+            values = pc.cast(pc.utf8_ltrim(pc.if_else(pa.array(short), text, "0"), characters="+"), pa.int64())
+            ok = short.copy()
+            values = values.to_pylist() if (shaped & ~short).any() else values
+            if not isinstance(values, pa.Array):  # 19 digits: may not fit in 64 bits
+                for i in np.flatnonzero(shaped & ~short):
+                    values[i] = _integer(text[int(i)].as_py())
+                    ok[i] = values[i] is not None
+                values = pa.array(values, pa.int64())
+            typed = pd.Series(pd.array(_nulls(values, ok), dtype="Int64"), index=index)
+            ok |= ~present
+        elif field.type == "boolean":
+            allowed = list(field.true_values) + list(field.false_values)
+            ok = _bools(pc.is_in(text, value_set=pa.array(allowed, pa.string()))) & present
+            truth = pc.is_in(text, value_set=pa.array(list(field.true_values), pa.string()))
+            typed = pd.Series(pd.array(_nulls(truth, ok), dtype="boolean"), index=index)
+            ok |= ~present
+        elif field.type == "date":
+            shaped = present & _bools(pc.match_substring_regex(text, pattern=r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\z"))
+            t = pc.if_else(pa.array(shaped), text, "2000-01-01")
+            y, m, d = (np.asarray(pc.cast(pc.utf8_slice_codeunits(t, a, b), pa.int64()).to_numpy(), dtype=np.int64)
+                       for a, b in ((0, 4), (5, 7), (8, 10)))
+            leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+            days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(m, 0, 12)] + ((m == 2) & leap)
+            # datetime64[ns] holds 1677-09-21 to 2262-04-11; a year outside is a finding, not an overflow
+            ok = shaped & (m >= 1) & (m <= 12) & (d >= 1) & (d <= days) & (y > 1677) & (y < 2262)
+            stamps = pc.strptime(pc.if_else(pa.array(ok), text, "2000-01-01"), format="%Y-%m-%d", unit="ns")
+            typed = pd.Series(pd.to_datetime(np.asarray(stamps.to_numpy(zero_copy_only=False))).where(ok),
+                              index=index).astype("datetime64[ns]")
+            ok |= ~present
+        else:  # number: as the row path does it
+            values = pd.Series(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object), index=index)
+            typed, bad = coerce_column(values.where(values != "", None), field)
+            ok = ~bad.to_numpy()
+        columns[field.name] = typed.rename(field.name)
+        for i in np.flatnonzero(~ok):
+            value = text[int(i)].as_py()
+            found.append(Finding(raw.file, raw.line_of(int(i)), field.name, "type", type_message(field, value),
+                                 value, table=raw.name))
+    return pd.DataFrame(columns, index=index), found
+
+
+def _bools(array) -> np.ndarray:
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _nulls(array, keep: np.ndarray):
+    """`array` with null where `keep` is False."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    return pc.if_else(pa.array(keep), array, pa.scalar(None, array.type))
+
+
+def read_tables(package: DataPackage, names=None, columnar: bool = False):
+    """Raw tables, typed frames and file/type findings for the named tables.
+    `columnar` (a large package): files read into Arrow columns where they
+    are well-formed (`read_raw`)."""
     raws, frames, found = {}, {}, []
     for name in names or package.resources:
         resource = package.resource(name)
-        raw, problems = read_raw(resource)
+        raw, problems = read_raw(resource, columnar=columnar)
         found += problems
         if raw is None:
             continue

@@ -41,19 +41,19 @@ def _frictionless_job(path, allow_remote):
 def _gx_job(path, allow_remote, docs_dir):
     # GX reads the cells as written: the raw tables are enough, and typing
     # them (the main process does that) would only delay this, the slowest layer.
+    from .arrow_layer import large
     from .csvfile import read_raw
     package = open_package(path, allow_remote)
+    big = large(data_bytes(package))
     raws = {}
     for name, resource in package.resources.items():
-        raw, _ = read_raw(resource)
+        raw, _ = read_raw(resource, columnar=big)
         if raw is not None:
             raws[name] = raw
     from . import gx_layer
-    from .arrow_layer import large
     # On a large package the expectations restating a Table Schema are left
     # to the frictionless and pandera layers, which check the same rules.
-    return gx_layer.run(package, raws, Path(docs_dir) if docs_dir else None,
-                        restated=not large(data_bytes(package)))
+    return gx_layer.run(package, raws, Path(docs_dir) if docs_dir else None, restated=not big)
 
 
 def stats_findings(package: DataPackage) -> list[Finding]:
@@ -285,8 +285,9 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
     if "frictionless" in workers:
         futures["frictionless"] = pool.submit(_frictionless_job, str(package.root), allow_remote)
     try:
+        from .arrow_layer import large
         from .tabletypes import read_tables  # after the fork: the GX worker need not wait for pandas
-        raws, frames, read_findings = read_tables(package)
+        raws, frames, read_findings = read_tables(package, columnar=large(data_bytes(package)))
         left_out.update({name: {cell for row in raw.left_out or () for cell in row}
                          for name, raw in raws.items() if raw is not None and raw.left_out})
         file_level = [f for f in read_findings if f.rule != "type"]
