@@ -280,8 +280,14 @@ def table(results: list[dict]) -> list[str]:
 
 
 def head() -> str:
-    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip() or "unknown"
+    """The short HEAD, and a warning when what is measured (the editable
+    install runs this working tree) has uncommitted changes."""
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "src", "pyproject.toml", "datapackage.json", "data",
+                            "schemas", "validation"], capture_output=True, text=True).stdout.split("\n")
+    changed = sorted({line[3:] for line in dirty if line.strip()})
+    return (commit or "unknown") + (f" with uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
 def record(lines: list[str], layer_lines: list[str], meta: dict, results: list[dict], layer_results) -> None:
@@ -365,6 +371,8 @@ def main() -> int:
             "python": platform.python_version(), "commit": head(), "loadavg": list(os.getloadavg()),
             "runs": args.runs,
             "command": shlex.join(["python", "benchmarks/validate.py", *sys.argv[1:]])}
+    print(f"commit {meta['commit']}; load average {', '.join(f'{x:.2f}' for x in meta['loadavg'])}",
+          file=sys.stderr, flush=True)
     results = run_cases(args)
     layer_lines, layer_results = layers([int(s) for s in args.layers.split(",")], args.runs) if args.layers \
         else ([], None)
