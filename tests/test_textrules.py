@@ -49,3 +49,20 @@ def test_one_bad_cell_among_clean_ones_is_found():
                       ("\uf900金融", "cjk-compatibility"), ("上海\u3000金融", "non-ascii-space")]:
         found = tr.breaches(pd.Series(clean + [bad], dtype="string"), tr.rules_for("cjk"))
         assert np.flatnonzero(found[rule]).tolist() == [50], (bad, rule)
+
+
+@pytest.mark.parametrize("script", ["latin", "cjk", None])
+def test_a_column_is_judged_as_each_of_its_cells_alone(script):
+    """`breaches` runs the rules once per distinct text and spreads the
+    verdicts back: repeated texts, missing cells and their positions must
+    come out as if every cell were judged by itself."""
+    texts = ["Plain text", " leading space", "上海國際", "上海\u200b金融", "NA", "a@example.org", "Shanghai",
+             "\uf900金融", "上海国际金融中心", "Ѕhanghai", "e\u0301", None]
+    rng = np.random.default_rng(7)
+    cells = [texts[i] for i in rng.integers(0, len(texts), 400)]
+    rules = tr.rules_for(script)
+    found = tr.breaches(pd.Series(cells, dtype="string"), rules)
+    for i, cell in enumerate(cells):
+        alone = set() if cell is None else {name for name, _ in tr.cell_breaches(cell, rules)}
+        assert {name for name, bad in found.items() if bad[i]} == alone, (i, cell)
+    assert any(bad.any() for bad in found.values()), "no cell broke a rule: the test would prove nothing"

@@ -184,6 +184,35 @@ def constraint_rules(field: Field) -> list[CellRule]:
     return out
 
 
+class Keys:
+    """The values of a referenced column, for membership tests: a whole
+    column at once on pyarrow's hash table (pandas' `isin` turns a set into
+    Python objects cell by cell), one value with `in`."""
+
+    def __init__(self, column: pd.Series):
+        self.column = column.dropna()
+        self._arrow = self._set = None
+
+    def holds(self, series: pd.Series) -> pd.Series:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        try:
+            if self._arrow is None:
+                self._arrow = pa.array(self.column.unique(), type=pa.string(), from_pandas=True)
+            found = pc.is_in(pa.array(series, type=pa.string(), from_pandas=True), value_set=self._arrow)
+            return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=series.index, dtype=bool)
+        except (pa.ArrowException, TypeError):  # keys that are not text
+            return series.isin(self._values())
+
+    def _values(self) -> set:
+        if self._set is None:
+            self._set = set(self.column)
+        return self._set
+
+    def __contains__(self, value) -> bool:
+        return value in self._values()
+
+
 def reference_rules(schema: TableSchema, context: dict[str, pd.DataFrame]) -> list[CellRule]:
     """Foreign keys, scalar and list-valued, against the referenced tables."""
     out = []
@@ -191,17 +220,17 @@ def reference_rules(schema: TableSchema, context: dict[str, pd.DataFrame]) -> li
         target = context.get(fk.resource)
         if target is None or fk.ref_field not in target:
             continue
-        valid = set(target[fk.ref_field].dropna())
-        out.append(CellRule("foreign-key", fk.field, lambda s, valid=valid: s.isin(valid),
+        valid = Keys(target[fk.ref_field])
+        out.append(CellRule("foreign-key", fk.field, valid.holds,
                             lambda v, fk=fk: f"no row of {fk.resource} has {fk.ref_field} {v!r}"))
     for field, resource, ref_field in schema.list_references():
         target = context.get(resource)
         if target is None or ref_field not in target:
             continue
-        valid = set(target[ref_field].dropna())
+        valid = Keys(target[ref_field])
         missing = lambda v, valid=valid: [t for t in _items(v) if t and t not in valid]
         out.append(CellRule("foreign-key", field.name,
-                            lambda s, valid=valid: _all_items(s, lambda items: items.isin(valid) | (items == "")),
+                            lambda s, valid=valid: _all_items(s, lambda items: valid.holds(items) | (items == "")),
                             lambda v, missing=missing, r=resource, f=ref_field:
                                 f"no row of {r} has {f} " + ", ".join(repr(t) for t in missing(v)),
                             offending=lambda v, missing=missing, d=field.delimiter: d.join(missing(v))))
@@ -502,9 +531,9 @@ def _follow(start: pd.Series, hops, context) -> tuple[pd.Series, pd.Series] | No
         if frame is None or key not in frame or column not in frame:
             return None
         keyed = frame[frame[key].notna()].drop_duplicates(subset=[key], keep="first")
-        lookup = dict(zip(keyed[key], keyed[column]))
+        lookup = pd.Series(keyed[column].to_numpy(dtype=object), index=keyed[key].to_numpy(dtype=object))
         last_key = value
-        value = value.map(lambda v: None if v is None else lookup.get(v))
+        value = value.map(lookup).astype(object)
         value = value.where(value.notna(), None)
     return value, last_key
 
@@ -524,30 +553,31 @@ def _not_before(spec, schema, context):
         if ("not-before", field) in cache:
             return cache[("not-before", field)]
         best = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-        where = pd.Series([None] * len(df), index=df.index, dtype=object)
-        for path in paths:
+        chosen = np.full(len(df), -1)  # which path gave the bound: described only for a finding
+        walks = []
+        for n, path in enumerate(paths):
             walked = _follow(df[path[0]], path[1:], context)
+            walks.append(walked)
             if walked is None:
                 continue
-            reached, key = walked
-            table, _, column = parse_hop(path[-1])
-            dates = pd.to_datetime(reached, errors="coerce").astype("datetime64[ns]")
+            dates = pd.to_datetime(walked[0], errors="coerce").astype("datetime64[ns]")
             better = dates.notna() & (best.isna() | (dates < best))
             best = best.where(~better, dates)
-            for i in better[better].index:
-                where[i] = (f"{table}.{column} of {key[i]}", path[0])
-        cache[("not-before", field)] = best, where
-        return best, where
+            chosen[better.to_numpy()] = n
+        cache[("not-before", field)] = best, chosen, walks
+        return best, chosen, walks
 
     def passes(df):
-        best, _ = bounds(df)
+        best = bounds(df)[0]
         value = df[field].astype("datetime64[ns]")
         return ~(value.notna() & best.notna() & (value < best))
 
     def message(df, i):
-        best, where = bounds(df)
-        reached, start = where.iloc[i]
-        return f"is before {best.iloc[i]:%Y-%m-%d}, {label} ({reached}): correct {field}, or check {start}"
+        best, chosen, walks = bounds(df)
+        path = paths[chosen[i]]
+        table, _, column = parse_hop(path[-1])
+        reached = f"{table}.{column} of {walks[chosen[i]][1].iloc[i]}"
+        return f"is before {best.iloc[i]:%Y-%m-%d}, {label} ({reached}): correct {field}, or check {path[0]}"
     return TableRule("not-before", field, passes, message)
 
 

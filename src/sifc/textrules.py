@@ -361,14 +361,19 @@ def rules_for(script: str | None) -> list[TextRule]:
 
 def breaches(series: pd.Series, rules: list[TextRule]) -> dict[str, np.ndarray]:
     """Per rule, a boolean array over `series` (present cells of string
-    dtype): True where the cell breaks it, after superseded rules are dropped."""
-    col = Column(series)
+    dtype): True where the cell breaks it, after superseded rules are dropped.
+    Each rule judges a cell by its text alone, so the rules run once per
+    distinct text (a large table repeats most of its texts) and the verdicts
+    are spread back over the rows; a missing cell breaks nothing."""
+    codes, distinct = pd.factorize(series)
+    col = Column(pd.Series(distinct, dtype=object))
     found = {rule.name: rule.bad(col) for rule in rules}
     for rule in rules:
         for other in rule.supersedes:
             if other in found:
                 found[other] = found[other] & ~found[rule.name]
-    return found
+    # code -1 (a missing cell) picks the appended False
+    return {name: np.append(bad.astype(bool, copy=False), False)[codes] for name, bad in found.items()}
 
 
 def cell_breaches(text: str, rules: list[TextRule]) -> list[tuple[str, str]]:
