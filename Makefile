@@ -34,8 +34,10 @@ hooks:
 validate: $(STAMP)
 	$(BIN)/sifc validate --docs-dir build/data-docs --output build/validation-report.json
 
+# -n auto: one pytest worker per core (pytest-xdist); --dist loadfile keeps each
+# test module on one worker, so a module's shared fixtures are built once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 fmt: $(STAMP)
 	$(BIN)/sifc fmt
