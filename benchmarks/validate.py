@@ -171,7 +171,7 @@ def scaled_package(dest: Path, factor: int) -> int:
         (dest / res["path"]).write_text(out.getvalue(), encoding="utf-8")
         total += len(body) * factor
     sys.path.insert(0, str(ROOT / "src"))
-    from sifc.descriptor import refresh
+    from sifc.files.descriptor import refresh
     refresh(dest)
     return total
 

@@ -105,7 +105,7 @@ def add_stats(root: Path) -> Path:
     """Turn the package's descriptor into a release descriptor (the
     repository's records no bytes/hash; `sifc build` writes them), as the
     library computes them. Returns `root`."""
-    from sifc.descriptor import with_stats
+    from sifc.files.descriptor import with_stats
     (root / "datapackage.json").write_text(with_stats(root), encoding="utf-8")
     return root
 
@@ -128,7 +128,7 @@ def prepare(tmp_path: Path, case: dict) -> Path:
     """The real package with a fixture's edits applied and, unless the case
     is about stale stats, `sifc refresh` run as a contributor would (it
     changes bytes/hash only where an edit made the descriptor carry them)."""
-    from sifc.descriptor import refresh
+    from sifc.files.descriptor import refresh
 
     root = copy_package(tmp_path / "pkg")
     for edit in case["edits"]:

@@ -30,7 +30,7 @@ import pytest
 import sifc
 import sifc.views
 from conftest import ROOT
-from sifc.package import open_package
+from sifc.files.package import open_package
 
 SIFC = Path(sys.executable).with_name("sifc")
 PACKAGE = open_package(ROOT)

@@ -14,7 +14,7 @@ import pytest
 import sifc
 import sifc.views
 from conftest import ROOT, copy_package
-from sifc.build import build
+from sifc.publish.build import build
 
 TABLES = sifc.tables()
 
@@ -94,7 +94,7 @@ def test_build_is_reproducible(tmp_path, dist):
 def test_artifacts_honour_the_umask_and_nothing_hidden_is_left(dist):
     import os
     import stat
-    from sifc.atomic import current_umask
+    from sifc.files.atomic import current_umask
     out, _ = dist
     files = [p for p in out.rglob("*") if p.is_file()]
     assert files and {stat.S_IMODE(os.lstat(p).st_mode) for p in files} == {0o666 & ~current_umask()}

@@ -68,7 +68,7 @@ def test_garbled_chinese_name_is_corrected(t):
 
 
 def test_chinese_columns_are_simplified_chinese_only(t):
-    from sifc.textrules import cell_breaches, rules_for
+    from sifc.checks.textrules import cell_breaches, rules_for
     for name, frame in t.items():
         for col in [c for c in frame.columns if c.endswith("_zh")]:
             for value in frame[col].dropna():

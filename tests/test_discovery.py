@@ -70,7 +70,7 @@ def test_nothing_to_find_is_one_line_exit_2(tmp_path):
 
 
 def test_writing_commands_never_use_the_bundled_copy(tmp_path, monkeypatch):
-    from sifc import package
+    from sifc.files import package
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SIFC_PACKAGE", raising=False)
     monkeypatch.setattr(package, "bundled_root", lambda: ROOT)  # as if installed from a wheel
@@ -85,7 +85,7 @@ def test_library_load_skips_an_analysts_own_package(tmp_path, monkeypatch):
     (tmp_path / "datapackage.json").write_text('{"name": "my-analysis", "resources": []}', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SIFC_PACKAGE", str(ROOT))
-    from sifc.package import default_root
+    from sifc.files.package import default_root
     assert default_root() == tmp_path  # the CLI checks whatever package you stand in
     assert default_root(ours_only=True) == ROOT
     import sifc

@@ -1,7 +1,7 @@
 """The two engines of the frictionless layer give the same findings.
 
 Frictionless (`frictionless validate`, every row in Python) is the oracle;
-the Arrow engine (sifc.arrow_layer, vectorised, for large packages) must
+the Arrow engine (sifc.checks.arrow_layer, vectorised, for large packages) must
 report exactly what it reports: the same rows, rules, columns, values and
 messages, in the same order. Property-based: random tables under random
 Table Schemas (types, every constraint, primary and foreign keys, list
@@ -27,9 +27,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from conftest import FIXTURES, ROOT, load_case, prepare
-from sifc import arrow_layer, frictionless_layer
-from sifc.csvfile import read_raw
-from sifc.package import DataPackage, Resource
+from sifc.checks import arrow_layer, frictionless_layer
+from sifc.files.csvfile import read_raw
+from sifc.files.package import DataPackage, Resource
 from sifc.schema import parse_schema
 
 _EXPLORE = int(os.environ.get("SIFC_FUZZ_EXAMPLES") or 0)
@@ -302,7 +302,7 @@ FRICTIONLESS_CASES = sorted(p for p in (FIXTURES / "invalid").glob("*.json")
 
 @pytest.mark.parametrize("path", FRICTIONLESS_CASES, ids=[p.stem for p in FRICTIONLESS_CASES])
 def test_invalid_fixtures_are_reported_alike_by_both_engines(tmp_path, path):
-    from sifc.package import DefinitionError, open_package
+    from sifc.files.package import DefinitionError, open_package
     root = prepare(tmp_path, load_case(path))
     try:
         package = open_package(root)
@@ -319,7 +319,7 @@ DATA_CASES = sorted(p for p in (FIXTURES / "invalid").glob("*.json")
 
 @pytest.mark.parametrize("path", DATA_CASES, ids=[p.stem for p in DATA_CASES])
 def test_invalid_fixtures_read_alike_in_columns_and_rows(tmp_path, path):
-    from sifc.package import DefinitionError, open_package
+    from sifc.files.package import DefinitionError, open_package
     root = prepare(tmp_path, load_case(path))
     try:
         package = open_package(root)

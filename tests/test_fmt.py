@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import ROOT, copy_package
 from sifc.fmt import FormatError, canonical, csv_line, format_package
-from sifc.package import open_package
+from sifc.files.package import open_package
 
 FIELDS = ["id", "name_zh", "notes", "list_ids"]
 cell_text = st.text(alphabet=st.sampled_from(list("ab,\"\n\r;陈吉宁上海、（）'- =\t") + ["\u3000", "é"]), max_size=12)

@@ -51,7 +51,7 @@ from conftest import ROOT, copy_package
 import sifc
 from sifc.cli import main
 from sifc.loader import ValidationError
-from sifc.package import PackageError
+from sifc.files.package import PackageError
 
 # ---------------------------------------------------------------------------
 # settings

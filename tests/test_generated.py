@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from conftest import ROOT, apply_edit, copy_package
-from sifc import docs
-from sifc.descriptor import refresh
-from sifc.package import open_package
-from sifc.suites import generated_suite, render, stale_suites, suite_path
+from sifc.publish import docs
+from sifc.files.descriptor import refresh
+from sifc.files.package import open_package
+from sifc.checks.suites import generated_suite, render, stale_suites, suite_path
 
 
 def test_descriptor_is_current_and_records_no_stats():

@@ -81,7 +81,7 @@ def test_validation_result_is_cached_by_content(tmp_path):
 
 
 def test_frames_carry_descriptions_and_enums_as_categoricals():
-    from sifc.package import open_package
+    from sifc.files.package import open_package
     package = open_package(ROOT)
     for name, frame in sifc.load_all().items():
         schema = package.resource(name).schema

@@ -25,7 +25,7 @@ def hidden(line: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def hostile_package(tmp_path_factory):
-    from sifc.descriptor import refresh
+    from sifc.files.descriptor import refresh
     root = copy_package(tmp_path_factory.mktemp("hostile") / "pkg")
     apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "notes", "value": HOSTILE})
     apply_edit(root, {"file": "data/people.csv", "line": 3, "column": "name_zh", "value": HOSTILE})

@@ -36,8 +36,8 @@ RUNNER = r'''
 import contextlib, importlib, io, json, os, pkgutil, sys, traceback
 plan = json.loads(sys.argv[1])
 import sifc
-for m in pkgutil.iter_modules(sifc.__path__):
-    importlib.import_module("sifc." + m.name)
+for m in pkgutil.walk_packages(sifc.__path__, "sifc."):  # every module, in every group
+    importlib.import_module(m.name)
 import pandas, frictionless, pyarrow.parquet, openpyxl, great_expectations
 import multiprocessing.synchronize, multiprocessing.popen_fork, multiprocessing.queues, multiprocessing.connection
 import multiprocessing.pool, concurrent.futures.process, zipfile, sqlite3, csv, difflib, tempfile, shutil

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, set_cell
-from sifc.release import SUMS, asset_names, check_versions, checksums, release_notes
+from sifc.publish.release import SUMS, asset_names, check_versions, checksums, release_notes
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("sha256sum") is None,
                                 reason="git and coreutils' sha256sum are needed")
@@ -150,7 +150,7 @@ def test_every_step_ran_and_the_release_would_be_published(released):
 def test_assets_are_complete_and_named_with_the_version(released):
     release, dist = released["release"], released["dist"]
     assert sorted(p.name for p in release.iterdir()) == sorted(asset_names(STEM))
-    from sifc.package import open_package
+    from sifc.files.package import open_package
     package = open_package(released["clone"])
     for kind, folder, names in (("parquet", "parquet", [f"{n}.parquet" for n in package.resources]),
                                 ("csv-excel", "csv-excel", [Path(r.path).name for r in package.resources.values()])):
@@ -212,8 +212,8 @@ def test_first_release_notes_count_every_row(released):
 def test_the_site_downloads_are_what_the_build_writes(released):
     """pages.yml builds the release files into the site's downloads/: every
     link of the home page's download list is a file `sifc build` wrote."""
-    from sifc.package import open_package
-    from sifc.site.build import download_names
+    from sifc.files.package import open_package
+    from sifc.publish.site.build import download_names
     links = download_names(open_package(released["clone"]))
     hrefs = [f["href"] for group in ("files", "parquet", "csv_excel") for f in links[group]]
     assert hrefs

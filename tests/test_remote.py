@@ -12,8 +12,8 @@ import pytest
 
 import sifc
 from conftest import copy_package, release_copy
-from sifc import fetch
-from sifc.package import DefinitionError, PackageError
+from sifc.files import fetch
+from sifc.files.package import DefinitionError, PackageError
 
 
 class Site:

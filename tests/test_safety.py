@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import copy_package
-from sifc.package import PackageError, open_package
+from sifc.files.package import PackageError, open_package
 
 
 @pytest.mark.parametrize("path, reason", [

@@ -18,8 +18,8 @@ from conftest import ROOT, copy_package, set_cell
 pytest.importorskip("jinja2")
 
 from sifc.cli import main  # noqa: E402
-from sifc.package import PackageError, open_package  # noqa: E402
-from sifc.site.build import MARKER, build_site, external_url  # noqa: E402
+from sifc.files.package import PackageError, open_package  # noqa: E402
+from sifc.publish.site.build import MARKER, build_site, external_url  # noqa: E402
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -145,7 +145,7 @@ def unescape_text(fragment: str) -> str:
 
 
 def test_every_internal_link_and_source_resolves_to_a_file(site, pages):
-    from sifc.site.build import download_names
+    from sifc.publish.site.build import download_names
     expected_downloads = set()
     d = download_names(open_package(ROOT))
     for group in ("files", "parquet", "csv_excel"):
@@ -261,7 +261,7 @@ def test_measure_and_commitment_pages_show_their_current_status_and_evidence(sit
 
 
 def test_a_hostile_cell_is_shown_as_text(tmp_path):
-    from sifc.descriptor import refresh
+    from sifc.files.descriptor import refresh
     root = copy_package(tmp_path / "pkg")
     hostile = '</td><script>alert(1)</script><img src=x onerror=alert(2)> & "quoted" \'single\' <!-- x'
     set_cell(root / "data" / "people.csv", 2, "notes", hostile)
@@ -329,7 +329,7 @@ def test_rebuilding_replaces_the_previous_site_and_leaves_no_temporary_folder(tm
 
 
 def test_an_invalid_package_is_not_published(tmp_path, capsys):
-    from sifc.descriptor import refresh
+    from sifc.files.descriptor import refresh
     root = copy_package(tmp_path / "pkg")
     set_cell(root / "data" / "participants.csv", 2, "person_id", "nobody-at-all")
     refresh(root)

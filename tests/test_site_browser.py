@@ -51,7 +51,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     pytest.importorskip("jinja2")
-    from sifc.site.build import build_site
+    from sifc.publish.site.build import build_site
     out = tmp_path_factory.mktemp("browser") / "site"
     build_site(ROOT, out)
     return out

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from sifc import textrules as tr
+from sifc.checks import textrules as tr
 
 ALL_CHARS = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
 

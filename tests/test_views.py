@@ -85,7 +85,7 @@ def test_current_status_is_the_status_of_the_latest_evidence():
 
 
 def test_the_sqlite_view_derives_the_same_current_status():
-    from sifc.build import CURRENT_STATUS
+    from sifc.publish.build import CURRENT_STATUS
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE measures (measure_id TEXT)")
     db.execute("CREATE TABLE commitments (commitment_id TEXT)")

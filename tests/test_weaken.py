@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, apply_edit, copy_package, set_cell
 from sifc.cli import main
 from sifc.diff import compare, report_markdown, report_text
-from sifc.package import PackageError
+from sifc.files.package import PackageError
 
 CHANGELOG_HEAD = "# Changelog\n\n## Unreleased\n\n"
 

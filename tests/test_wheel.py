@@ -29,7 +29,7 @@ def test_wheel_contains_descriptor_schemas_and_data(wheel):
         assert f"sifc/_package/data/{table}.csv" in names
         assert f"sifc/_package/schemas/{table}.json" in names
     assert "sifc/_package/datapackage.json" in names
-    assert {"sifc/site/templates/base.html", "sifc/site/static/site.js"} <= names  # `sifc site` from a wheel
+    assert {"sifc/publish/site/templates/base.html", "sifc/publish/site/static/site.js"} <= names  # `sifc site` from a wheel
 
 
 def test_installed_wheel_loads_from_any_directory(wheel, tmp_path):

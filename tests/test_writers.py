@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, apply_edit, copy_package, release_copy
-from sifc.atomic import current_umask, stale_temporaries, write_bytes_atomic
-from sifc.build import artifact_names, build, name_problem
+from sifc.files.atomic import current_umask, stale_temporaries, write_bytes_atomic
+from sifc.publish.build import artifact_names, build, name_problem
 from sifc.cli import main
-from sifc.descriptor import UnhashableFiles, file_stats, refresh, refreshed
-from sifc.package import PackageError, open_package
-from sifc.safeio import UnsafeFile
+from sifc.files.descriptor import UnhashableFiles, file_stats, refresh, refreshed
+from sifc.files.package import PackageError, open_package
+from sifc.files.safeio import UnsafeFile
 
 
 def snapshot(folder: Path) -> dict:

@@ -20,8 +20,8 @@ import pytest
 
 import sifc
 from conftest import ROOT, copy_package
-from sifc import fetch
-from sifc.package import PackageError
+from sifc.files import fetch
+from sifc.files.package import PackageError
 
 PREFIX = "shanghai-ifc-1.0.0/"
 SIFC = Path(sys.executable).with_name("sifc")

@@ -12,7 +12,7 @@ from importlib import import_module
 __version__ = "1.1.0"
 __all__ = ["load", "load_all", "tables", "read_csv_args", "ValidationError", "PackageError", "views", "schemas", "__version__"]
 _LAZY = {"load": ".loader", "load_all": ".loader", "tables": ".loader", "read_csv_args": ".loader", "ValidationError": ".loader",
-         "PackageError": ".package", "views": ".views", "schemas": ".schemas"}
+         "PackageError": ".files.package", "views": ".views", "schemas": ".schemas"}
 
 
 def __getattr__(name):

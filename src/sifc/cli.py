@@ -32,7 +32,7 @@ def cmd_validate(args) -> int:
     else:
         sys.stdout.write(report.to_text())
     if args.output:
-        from .atomic import write_text_atomic
+        from .files.atomic import write_text_atomic
         write_text_atomic(Path(args.output), report.to_json())
     return EXIT_OK if report.ok else EXIT_INVALID
 
@@ -44,17 +44,17 @@ def cmd_refresh(args) -> int:
     hash are never added to a descriptor without them. A package that fails
     validation is not refreshed (re-hashing it would bless the mistake)
     unless --force is given; --check writes nothing."""
-    from .descriptor import UnhashableFiles, refresh
+    from .files.descriptor import UnhashableFiles, refresh
     from .findings import Finding
-    from .package import DESCRIPTOR, DefinitionError, open_package
-    from .suites import stale_suites, write_suites
+    from .files.package import DESCRIPTOR, DefinitionError, open_package
+    from .checks.suites import stale_suites, write_suites
 
     try:
         package = open_package(args.path, writing=not args.check)  # never the bundled copy in site-packages
     except DefinitionError as exc:
         missing_stats = all("bytes/hash" in f.message for f in exc.findings)
         if missing_stats and args.force and not args.check:
-            from .package import read_descriptor
+            from .files.package import read_descriptor
             try:
                 refresh(read_descriptor(args.path, writing=True)[0])  # adds them; the rest follows as usual
             except OSError as err:
@@ -96,7 +96,7 @@ def cmd_refresh(args) -> int:
               f"hashed; nothing was changed", file=sys.stderr)
         return EXIT_INVALID
     stale += [f"validation/{name}.json" for name in stale_suites(package.root, schemas)]
-    from . import docs
+    from .publish import docs
     stale += docs.stale(package)
     if args.check:
         for s in stale:
@@ -125,7 +125,7 @@ def _cannot_write(command: str, exc: OSError) -> int:
 
 def cmd_fmt(args) -> int:
     from .fmt import format_package
-    from .package import open_package
+    from .files.package import open_package
 
     package = open_package(args.path, writing=not args.check)  # never the bundled copy in site-packages
     try:
@@ -170,17 +170,17 @@ def _write_artifacts(command: str, make, describe, args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build, describe
+    from .publish.build import build, describe
     return _write_artifacts("build", build, describe, args)
 
 
 def cmd_site(args) -> int:
-    from .site.build import build_site, describe
+    from .publish.site.build import build_site, describe
     return _write_artifacts("site", build_site, describe, args)
 
 
 def cmd_release(args) -> int:
-    from .release import run
+    from .publish.release import run
 
     return run(args)
 
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
 
     rel = sub.add_parser("release", help="the release steps: check-versions, assets (flat folder with SHA256SUMS), "
                                          "notes (CHANGELOG section and diff against the previous tag)")
-    from .release import add_arguments as release_arguments
+    from .publish.release import add_arguments as release_arguments
     release_arguments(rel)
     rel.set_defaults(func=cmd_release)
 
@@ -253,7 +253,7 @@ def main(argv=None) -> int:
     sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
         args = parser.parse_args(argv)
-        from .package import PackageError
+        from .files.package import PackageError
         try:
             return args.func(args)
         except PackageError as exc:  # the package cannot be read at all: a usage error, exit 2
@@ -277,7 +277,7 @@ def version_text() -> str:
     from . import __version__
     lines = [f"sifc {__version__}"]
     try:
-        from .package import read_descriptor
+        from .files.package import read_descriptor
         root, _, descriptor, _ = read_descriptor(None)
     except Exception:  # noqa: BLE001 - no package here, or an unreadable one: only the tool's version
         lines.append("package: none found (no datapackage.json in this folder or above it)")

@@ -29,8 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .package import DESCRIPTOR, PackageError, read_descriptor
-from .safeio import MAX_JSON_BYTES, UnsafeFile, allow_long_cells, max_file_bytes, path_problem, read_package_file
+from .files.package import DESCRIPTOR, PackageError, read_descriptor
+from .files.safeio import MAX_JSON_BYTES, UnsafeFile, allow_long_cells, max_file_bytes, path_problem, read_package_file
 from .safetext import escape, markdown_cell, markdown_text
 
 #: git's empty tree: diff against it to list everything as added
@@ -661,7 +661,7 @@ def compare_sides(old: Side, new: Side) -> Report:
 def compare(old: str, new: str | None = None, repo: Path | str | None = None) -> Report:
     """Compare two versions; `new` defaults to the working tree (the package
     folder of `repo`, or of this checkout)."""
-    from .package import default_root
+    from .files.package import default_root
     check_spec(old)
     if new is not None:
         check_spec(new)

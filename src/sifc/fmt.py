@@ -17,10 +17,10 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import stale_temporaries, write_bytes_atomic
-from .csvfile import ENCODING_NAMES, whole_file_encoding
-from .package import DataPackage, is_remote
-from .safeio import UnsafeFile, read_package_file
+from .files.atomic import stale_temporaries, write_bytes_atomic
+from .files.csvfile import ENCODING_NAMES, whole_file_encoding
+from .files.package import DataPackage, is_remote
+from .files.safeio import UnsafeFile, read_package_file
 
 BOM = "\ufeff"
 

@@ -9,7 +9,7 @@ import re
 import pandas as pd
 
 from .findings import Finding
-from .package import DataPackage, open_package
+from .files.package import DataPackage, open_package
 from .tabletypes import coerce, dtype_of, read_tables, type_message  # noqa: F401  (re-exported)
 
 
@@ -28,19 +28,19 @@ def _related(package: DataPackage, name: str) -> list[str]:
     """The table and every table its foreign keys point at."""
     schema = package.resource(name).schema
     names = [name] + [fk.resource for fk in schema.foreign_keys] + [r for _, r, _ in schema.list_references()]
-    from .rules import tables_read
+    from .checks.rules import tables_read
     names += [t for spec in schema.rules for t in sorted(tables_read(spec))]  # cross-table rules
     return list(dict.fromkeys(n for n in names if n in package.resources))
 
 
 def _open(source):
     if source is None:  # an analyst's own project may have a datapackage.json of its own
-        from .package import default_root
+        from .files.package import default_root
         return open_package(default_root(ours_only=True))
     if isinstance(source, (str, os.PathLike)) and not str(source).startswith(("http://", "https://")) \
             and not str(source).endswith(".zip"):
         return open_package(source)
-    from .fetch import open_remote
+    from .files.fetch import open_remote
     return open_remote(str(source))
 
 
@@ -107,7 +107,7 @@ def load(table: str, source=None, validate: bool = True) -> pd.DataFrame:
     names = _related(package, table) if validate else [table]
     raws, frames, found = read_tables(package, names)
     if validate:
-        from .pandera_layer import check_tables
+        from .checks.pandera_layer import check_tables
         found += check_tables(package, raws, frames, only=[table])
         errors = [f for f in found if f.table == table and f.severity == "error"]
         if errors:
@@ -124,7 +124,7 @@ def load_all(source=None, validate: bool = True) -> dict[str, pd.DataFrame]:
         validate = False  # this exact content passed validation before
     raws, frames, found = read_tables(package)
     if validate:
-        from .pandera_layer import check_tables
+        from .checks.pandera_layer import check_tables
         found += check_tables(package, raws, frames)
         errors = [f for f in found if f.severity == "error"]
         if errors:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .package import default_root, open_package
-from .pandera_layer import build
+from .files.package import default_root, open_package
+from .checks.pandera_layer import build
 
 NAMES = {"Sources": "sources", "Themes": "themes", "Institutions": "institutions", "People": "people",
          "Events": "events", "Documents": "documents", "Participants": "participants", "Measures": "measures",

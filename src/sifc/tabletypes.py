@@ -13,9 +13,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .csvfile import RawTable, read_raw
+from .files.csvfile import RawTable, read_raw
 from .findings import Finding
-from .package import DataPackage
+from .files.package import DataPackage
 from .schema import Field, TableSchema
 
 INTEGER = re.compile(r"[+-]?[0-9]{1,19}")  # fullmatch; more digits cannot fit in 64 bits

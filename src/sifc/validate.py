@@ -11,9 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .findings import Finding, Report
-from .report_html import GX_DOCS
-from .safeio import UnsafeFile, read_package_file
-from .package import DESCRIPTOR, DataPackage, DefinitionError, PackageError, is_remote, open_package, read_descriptor
+from .publish.report_html import GX_DOCS
+from .files.safeio import UnsafeFile, read_package_file
+from .files.package import DESCRIPTOR, DataPackage, DefinitionError, PackageError, is_remote, open_package, read_descriptor
 
 LAYERS = ("frictionless", "pandera", "gx")
 #: above this much CSV, frictionless runs in its own process even beside GX
@@ -25,8 +25,8 @@ def data_bytes(package: DataPackage) -> int:
 
 
 def _frictionless_job(path, allow_remote):
-    from . import frictionless_layer
-    from .csvfile import read_raw
+    from .checks import frictionless_layer
+    from .files.csvfile import read_raw
     package = open_package(path, allow_remote)
     raws = {}
     for name, resource in package.resources.items():
@@ -41,8 +41,8 @@ def _frictionless_job(path, allow_remote):
 def _gx_job(path, allow_remote, docs_dir):
     # GX reads the cells as written: the raw tables are enough, and typing
     # them (the main process does that) would only delay this, the slowest layer.
-    from .arrow_layer import large
-    from .csvfile import read_raw
+    from .checks.arrow_layer import large
+    from .files.csvfile import read_raw
     package = open_package(path, allow_remote)
     big = large(data_bytes(package))
     raws = {}
@@ -50,7 +50,7 @@ def _gx_job(path, allow_remote, docs_dir):
         raw, _ = read_raw(resource, columnar=big)
         if raw is not None:
             raws[name] = raw
-    from . import gx_layer
+    from .checks import gx_layer
     # On a large package the expectations restating a Table Schema are left
     # to the frictionless and pandera layers, which check the same rules.
     return gx_layer.run(package, raws, Path(docs_dir) if docs_dir else None, restated=not big)
@@ -89,7 +89,7 @@ def _one_table(path) -> tuple[Path, str] | None:
     file = Path(path)
     if file.suffix.lower() != ".csv" or file.is_dir():
         return None
-    from .package import find_root
+    from .files.package import find_root
     root = find_root(file.absolute().parent)
     if root is None:
         raise PackageError(f"{path}: no datapackage.json in its folder or above it; "
@@ -163,8 +163,8 @@ def validate(path=None, skip=(), allow_remote: bool = False, docs_dir: str | Pat
 def write_html_report(report: Report, docs_dir: Path) -> Path:
     """The merged report as `index.html` in `docs_dir`, linking the GX Data
     Docs rendered below it (if they were)."""
-    from .atomic import write_text_atomic
-    from .report_html import GX_DOCS, render
+    from .files.atomic import write_text_atomic
+    from .publish.report_html import GX_DOCS, render
     gx_index = docs_dir / GX_DOCS / "index.html"
     page = docs_dir / "index.html"
     write_text_atomic(page, render(report, f"{GX_DOCS}/index.html" if gx_index.is_file() else None))
@@ -206,7 +206,7 @@ def without_cascades(package: DataPackage, findings: list[Finding],
     # leaves nothing for a rule across columns or tables to judge.
     mistyped = {(f.file, f.line, f.column) for f in findings if f.rule == "type"}
     unusable = mistyped | {(f.file, f.line, f.column) for f in findings if f.rule == "foreign-key"}
-    from .rules import columns_read
+    from .checks.rules import columns_read
     reads = {}  # (table, rule) -> the columns that rule reads
     for name, resource in package.resources.items():
         for spec in resource.schema.rules:
@@ -254,7 +254,7 @@ def _only_in(finding: Finding, package: DataPackage, left_out: dict[str, set[str
 def _arrow_or_frictionless(package, raws, read_findings) -> list[Finding]:
     """The frictionless layer's findings by the Arrow engine, or by
     frictionless itself for a package only it can judge exactly."""
-    from . import arrow_layer, frictionless_layer
+    from .checks import arrow_layer, frictionless_layer
     try:
         return arrow_layer.check(package, raws, read_findings)
     except arrow_layer.Ineligible:
@@ -272,7 +272,7 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
     # docs/engines.md); below it frictionless validates every row itself.
     engine = None
     if "frictionless" not in skip:
-        from .arrow_layer import engine_for
+        from .checks.arrow_layer import engine_for
         engine = engine_for(data_bytes(package))
     workers = [] if "gx" in skip else ["gx"]
     if engine == "frictionless" and (not workers or data_bytes(package) > PARALLEL_FRICTIONLESS_BYTES):
@@ -285,7 +285,7 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
     if "frictionless" in workers:
         futures["frictionless"] = pool.submit(_frictionless_job, str(package.root), allow_remote)
     try:
-        from .arrow_layer import large
+        from .checks.arrow_layer import large
         from .tabletypes import read_tables  # after the fork: the GX worker need not wait for pandas
         raws, frames, read_findings = read_tables(package, columnar=large(data_bytes(package)))
         left_out.update({name: {cell for row in raw.left_out or () for cell in row}
@@ -295,7 +295,7 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
         report.add("frictionless", file_level + stats_findings(package))
         pandera_findings = None
         if "pandera" not in skip:
-            from .pandera_layer import check_tables
+            from .checks.pandera_layer import check_tables
             pandera_findings = type_level + check_tables(package, raws, frames)
         # Merge in a fixed order, so the report does not depend on which
         # worker finishes first.
@@ -309,7 +309,7 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
         elif engine == "arrow":
             report.add("frictionless", _arrow_or_frictionless(package, raws, read_findings))
         elif "frictionless" not in skip:
-            from . import frictionless_layer
+            from .checks import frictionless_layer
             report.add("frictionless", frictionless_layer.check(package, raws))
         if pandera_findings is not None:
             report.add("pandera", pandera_findings)
@@ -317,7 +317,7 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
             report.add("gx", futures["gx"].result())
             if docs_dir:
                 report.notes.append(f"HTML report (Great Expectations Data Docs): {Path(docs_dir) / 'index.html'}")
-        from .hints import add_hints
+        from .checks.hints import add_hints
         add_hints(package, frames, report.findings)
     finally:
         if pool is not None:

@@ -12,12 +12,12 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .csvfile import RawTable
-from .findings import Finding
-from .tabletypes import dtype_of
-from .package import DataPackage
+from ..files.csvfile import RawTable
+from ..findings import Finding
+from ..tabletypes import dtype_of
+from ..files.package import DataPackage
 from .rules import CellRule, TableRule, _first_line_ref, cell_rules, table_rules
-from .schema import TableSchema
+from ..schema import TableSchema
 
 ROW_REF = re.compile(r"\{row:(\d+)\}")
 

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .safetext import escape
+from ..safetext import escape
 
 #: what pandas' default read_csv turns into a missing value (its own list);
 #: the README promises plain `pd.read_csv` reads every table correctly

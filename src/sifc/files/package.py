@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .schema import TableSchema, parse_schema
+from ..schema import TableSchema, parse_schema
 
 DESCRIPTOR = "datapackage.json"
 
@@ -65,7 +65,7 @@ def unsafe_reason(path: str, allow_remote: bool = False) -> str | None:
 
 def bundled_root() -> Path | None:
     """The package data shipped inside an installed wheel, if any."""
-    here = Path(__file__).resolve().parent / "_package"
+    here = Path(__file__).resolve().parents[1] / "_package"  # sifc/_package (see pyproject.toml)
     return here if (here / DESCRIPTOR).is_file() else None
 
 
@@ -189,5 +189,5 @@ def open_package(path: str | os.PathLike | None = None, allow_remote: bool = Fal
 
 
 def check_definitions(root: Path, descriptor: dict, text: str, allow_remote: bool = False):
-    from .schemacheck import check_descriptor
+    from ..checks.schemacheck import check_descriptor
     return check_descriptor(root, descriptor, text, allow_remote)

@@ -8,7 +8,7 @@ import csv
 import difflib
 import io
 
-from .findings import Finding
+from ..findings import Finding
 from .package import Resource, is_remote
 from .safeio import UnsafeFile, allow_long_cells, read_limited, read_package_file
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from .csvfile import RawTable
-from .findings import Finding
-from .tabletypes import type_message
-from .package import DESCRIPTOR, DataPackage
+from ..files.csvfile import RawTable
+from ..findings import Finding
+from ..tabletypes import type_message
+from ..files.package import DESCRIPTOR, DataPackage
 
 CONSTRAINT = re.compile(r'constraint "(\w+)"')
 FIRST_ROW = re.compile(r"row at position (\d+)")

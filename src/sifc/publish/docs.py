@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .atomic import write_text_atomic
-from .package import DataPackage
+from ..files.atomic import write_text_atomic
+from ..files.package import DataPackage
 
 DICTIONARY = "docs/data-dictionary.md"
 
@@ -68,7 +68,7 @@ RULE_TEXT = {
 def _path_text(path: list) -> str:
     """["measure_id", "measures[measure_id].event_id", "events[event_id].start_on"] ->
     "`events.start_on` (via `measure_id` → `measures.event_id`)"."""
-    from .rules import parse_hop
+    from ..checks.rules import parse_hop
     hops = [parse_hop(h) for h in path[1:]]
     last = f"`{hops[-1][0]}.{hops[-1][2]}`"
     via = [f"`{path[0]}`"] + [f"`{t}.{c}`" for t, _, c in hops[:-1]]
@@ -123,7 +123,7 @@ def render(package: DataPackage) -> str:
 
 
 def stale(package: DataPackage) -> list[str]:
-    from .safeio import UnsafeFile, read_package_file
+    from ..files.safeio import UnsafeFile, read_package_file
     try:  # read like every package file: a link or oversize file is stale, and is replaced, not followed
         current = read_package_file(Path(package.root), DICTIONARY, 16 * 1024 * 1024).decode("utf-8", "replace")
     except (FileNotFoundError, UnsafeFile):

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field as dataclass_field
 
 import numpy as np
 
-from .csvfile import RawTable
-from .findings import Finding
-from .package import DataPackage
+from ..files.csvfile import RawTable
+from ..findings import Finding
+from ..files.package import DataPackage
 
 ENGINE_VAR = "SIFC_ENGINE"  # auto (default), arrow or frictionless
 THRESHOLD_VAR = "SIFC_ARROW_THRESHOLD"  # bytes of CSV from which `auto` picks arrow

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import difflib
 
-from .findings import Finding
-from .package import DataPackage
+from ..findings import Finding
+from ..files.package import DataPackage
 
 #: how alike two values must be (difflib's ratio) to suggest one for the other;
 #: 0.8 catches a dropped, doubled or swapped letter in a short word and stays

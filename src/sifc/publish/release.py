@@ -33,8 +33,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from .package import DESCRIPTOR, PackageError, read_descriptor
-from .safetext import escape, markdown_cell
+from ..files.package import DESCRIPTOR, PackageError, read_descriptor
+from ..safetext import escape, markdown_cell
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -229,9 +229,9 @@ def collect_assets(dist, out, root=None) -> list[Path]:
     (default: this package) into the flat folder `out` (new or empty), named
     with the version, and write SHA256SUMS over them. ReleaseProblem when a
     build output is missing or the build's validation report is not valid."""
-    from .atomic import write_bytes_atomic, write_text_atomic
+    from ..files.atomic import write_bytes_atomic, write_text_atomic
     from .build import artifact_names, check_out_dir
-    from .package import open_package
+    from ..files.package import open_package
 
     package = open_package(root)
     names = artifact_names(package)
@@ -310,7 +310,7 @@ def release_notes(root, version: str | None = None, previous_tag: str | None = "
     and lists as schema changes. `previous_tag` "auto" takes the highest
     vX.Y.Z tag below the version; None compares with nothing (a first
     release). ReleaseProblem when the CHANGELOG has no such section."""
-    from .diff import EMPTY_TREE, compare, describe, to_markdown
+    from ..diff import EMPTY_TREE, compare, describe, to_markdown
 
     root = Path(root) if root is not None else read_descriptor(None)[0]
     if version is None:
@@ -437,7 +437,7 @@ def _cmd_notes(args) -> int:
         previous = None
     notes = release_notes(_root(args.path), args.release_version, previous, args.head)
     if args.output:
-        from .atomic import write_text_atomic
+        from ..files.atomic import write_text_atomic
         write_text_atomic(Path(args.output), notes)
         print(f"wrote {escape(args.output)}")
     else:

@@ -47,10 +47,10 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-from .atomic import write_bytes_atomic, write_text_atomic
-from .package import DESCRIPTOR, DataPackage, PackageError, open_package
-from .safeio import UnsafeFile, read_package_file
-from .safetext import escape
+from ..files.atomic import write_bytes_atomic, write_text_atomic
+from ..files.package import DESCRIPTOR, DataPackage, PackageError, open_package
+from ..files.safeio import UnsafeFile, read_package_file
+from ..safetext import escape
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 EXTRA_FILES = ["README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE", "LICENSE-DATA.md",
@@ -741,8 +741,8 @@ def excel_workbook(package: DataPackage, frames, out: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from . import views
-    from .loader import annotated
+    from .. import views
+    from ..loader import annotated
 
     d = package.descriptor
     names = artifact_names(package)
@@ -830,7 +830,7 @@ def excel_csv_copies(package: DataPackage, out: Path) -> Path:
 
 
 def build(path=None, out: Path = Path("dist"), validate_first: bool = True) -> dict:
-    from .loader import read_tables
+    from ..loader import read_tables
 
     missing = [extra for module, extra in (("openpyxl", "build"), ("great_expectations", "gx"))
                if importlib.util.find_spec(module) is None and (module == "openpyxl" or validate_first)]
@@ -845,7 +845,7 @@ def build(path=None, out: Path = Path("dist"), validate_first: bool = True) -> d
     steps = 8
     if validate_first:
         say(f"[1/{steps}] validating (frictionless, pandera, gx)…")
-        from .validate import validate
+        from ..validate import validate
         report = validate(package.root)
         write_text_atomic(out / "validation-report.json", report.to_json())
         write_text_atomic(out / "validation-report.txt", report.to_text())

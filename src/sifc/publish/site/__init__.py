@@ -1,6 +1,6 @@
 """`sifc site`: a static, bilingual website generated from the package.
 
-    from sifc.site import build_site
+    from sifc.publish.site import build_site
     build_site(out="build/site")
 
 Pages are rendered with Jinja2 (autoescape on) from the templates in

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import textrules
-from .schema import Field, TableSchema
+from ..schema import Field, TableSchema
 
 #: the README promises every table reads with plain `pd.read_csv`; a field
 #: may hold dates in the future only when its schema says so (`sifc.planned`)

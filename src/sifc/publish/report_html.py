@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from collections import Counter
 
-from .findings import ERROR, Report, line_sort_key
-from .safetext import escape
+from ..findings import ERROR, Report, line_sort_key
+from ..safetext import escape
 
 #: where `sifc validate --docs-dir DIR` renders the GX Data Docs, below DIR
 GX_DOCS = "gx"

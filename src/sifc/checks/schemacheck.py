@@ -14,8 +14,8 @@ import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from .findings import Finding
-from .safeio import MAX_JSON_BYTES, UnsafeFile, package_file, path_problem, read_limited
+from ..findings import Finding
+from ..files.safeio import MAX_JSON_BYTES, UnsafeFile, package_file, path_problem, read_limited
 
 DESCRIPTOR = "datapackage.json"
 RULE = "definition"

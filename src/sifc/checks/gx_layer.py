@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .csvfile import RawTable
-from .findings import ERROR, WARNING, Finding
-from .package import DataPackage
+from ..files.csvfile import RawTable
+from ..findings import ERROR, WARNING, Finding
+from ..files.package import DataPackage
 from .suites import read_suite
 
 RULE_OF_TYPE = {"expect_column_values_to_not_be_null": "required",
@@ -101,7 +101,7 @@ def _escape_stored_values(context) -> None:
     uploads. Every string in the stored results is escaped before the pages
     are rendered; the verdict (taken from the results before) is unchanged."""
     import html
-    from .safetext import escape
+    from ..safetext import escape
 
     def clean(value):
         if isinstance(value, str):
@@ -225,7 +225,7 @@ def _message(schema, rule: str, column: str | None, meta: dict, config) -> str:
     layers, so one problem found by several validators is reported once."""
     if meta.get("origin") == "schema" and column in schema.field_names:
         from .frictionless_layer import constraint_message
-        from .tabletypes import type_message
+        from ..tabletypes import type_message
         field = schema.field(column)
         if rule == "type":
             return type_message(field)

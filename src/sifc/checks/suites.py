@@ -9,8 +9,8 @@ import json
 import re
 from pathlib import Path
 
-from .atomic import write_text_atomic
-from .schema import Field, TableSchema
+from ..files.atomic import write_text_atomic
+from ..schema import Field, TableSchema
 
 SUITE_DIR = "validation"
 RELEASED = "released_counts.json"
@@ -97,7 +97,7 @@ def suite_path(root: Path, table: str) -> Path:
 def _read_text(root: Path, relative: str) -> str | None:
     """A generated or curated file's text, read like every package file (no
     links, bounded); None when it does not exist yet."""
-    from .safeio import MAX_JSON_BYTES, read_package_file
+    from ..files.safeio import MAX_JSON_BYTES, read_package_file
     try:
         return read_package_file(Path(root), relative, MAX_JSON_BYTES).decode("utf-8")
     except FileNotFoundError:

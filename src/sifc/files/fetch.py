@@ -40,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .package import DESCRIPTOR, DataPackage, PackageError, open_package
 from .safeio import MAX_JSON_BYTES, UnsafeFile, max_file_bytes, path_problem, read_limited
-from .safetext import escape
+from ..safetext import escape
 
 #: seconds to establish a connection (SIFC_HTTP_CONNECT_TIMEOUT overrides)
 CONNECT_TIMEOUT = 15.0

@@ -27,8 +27,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from ..build import artifact_names, check_out_dir, read_file
-from ..package import PackageError, open_package
-from ..safetext import escape as visible, escape_lines
+from ...files.package import PackageError, open_package
+from ...safetext import escape as visible, escape_lines
 
 #: a file written in --out so that a later build may replace the folder (and nothing else)
 MARKER = ".sifc-site"
@@ -157,7 +157,7 @@ class Site:
     def current_status(self):
         """sifc.views.current_status of the tables, computed once."""
         if getattr(self, "_status", None) is None:
-            from .. import views
+            from ... import views
             self._status = views.current_status(self.t)
         return self._status
 
@@ -256,7 +256,7 @@ def _rows_eq(frame, column: str, ident: str):
 
 def entity_sections(site: Site, table: str, ident: str, root: str) -> list[dict]:
     """The related rows shown on an entity's page, by kind of entity."""
-    from .. import views
+    from ... import views
     t = site.t
     sections = []
 
@@ -406,7 +406,7 @@ def _environment():
     import jinja2
     from markupsafe import Markup
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("sifc.site", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("sifc.publish.site", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["zh"] = mark_chinese
@@ -416,7 +416,7 @@ def _environment():
 
 
 def _static_files() -> dict[str, bytes]:
-    folder = importlib.resources.files("sifc.site") / "static"
+    folder = importlib.resources.files("sifc.publish.site") / "static"
     return {entry.name: entry.read_bytes() for entry in folder.iterdir()
             if entry.is_file() and not entry.name.startswith(".")}
 
@@ -445,7 +445,7 @@ def build_site(path=None, out: Path = Path("build/site"), validate_first: bool =
     into `out`. Returns a summary: pages written, bytes, out."""
     if importlib.util.find_spec("jinja2") is None:
         raise PackageError("building the site needs Jinja2: pip install 'shanghai-ifc[site]'")
-    from ..loader import load_all, read_tables
+    from ...loader import load_all, read_tables
     from .graphics import network_svg, timeline_svg
 
     package = open_package(path)
@@ -454,7 +454,7 @@ def build_site(path=None, out: Path = Path("build/site"), validate_first: bool =
     report = None
     if validate_first:
         say("[1/3] validating (frictionless, pandera)…")
-        from ..validate import validate
+        from ...validate import validate
         report = validate(package.root, skip={"gx"})
         if not report.ok:
             raise RuntimeError(f"the package is invalid ({len(report.errors)} errors); run `sifc validate` and fix it")
