@@ -203,11 +203,7 @@ def read_raw(resource: Resource, data: bytes | None = None,
     if columnar and not found:
         table = _read_columns(resource, data)
         if table is not None:
-            order = out_of_order_columns(table, list(resource.schema.primary_key))
-            if order is not None:
-                add(table.line_of(order), None, "row-order",
-                    f"rows are not sorted by {', '.join(resource.schema.primary_key)}: this row belongs before the "
-                    f"one above it; run `sifc fmt` to sort the file")
+            _row_order(table, out_of_order_columns(table, list(resource.schema.primary_key)), resource, add)
             return table, found
 
     physical = data.split(b"\n")
@@ -265,12 +261,16 @@ def read_raw(resource: Resource, data: bytes | None = None,
                      [(line, index_of_line.get(line)) for line in every_row],
                      [row for row in records if len(row) != len(header)],
                      [line for row, line in zip(records, lines) if len(row) != len(header)])
-    order = out_of_order(table, list(resource.schema.primary_key))
+    _row_order(table, out_of_order(table, list(resource.schema.primary_key)), resource, add)
+    return table, found
+
+
+def _row_order(table: RawTable, order: int | None, resource: Resource, add) -> None:
+    """The row-order finding for the first record out of key order, if any."""
     if order is not None:
         add(table.line_of(order), None, "row-order",
             f"rows are not sorted by {', '.join(resource.schema.primary_key)}: this row belongs before the one "
             f"above it; run `sifc fmt` to sort the file")
-    return table, found
 
 
 #: a field as Python's strict csv reader and Arrow's parser read alike: quoted
