@@ -4,7 +4,6 @@ text as pandas' string dtype, dates as date-only datetime64, booleans as
 from __future__ import annotations
 
 import os
-import re
 
 import pandas as pd
 
