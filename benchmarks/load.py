@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "## Loading: `import sifc; sifc.load_all()`"
 
@@ -25,7 +27,7 @@ def timed(code: str, env: dict, runs: int) -> float:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tempfile.gettempdir())
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)  # finds ./datapackage.json
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -37,22 +39,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "SIFC_CACHE_DIR": cache}
         always = timed("import sifc; sifc.load_all()", {**env, "SIFC_NO_CACHE": "1"}, args.runs)
-        subprocess.run([sys.executable, "-c", "import sifc; sifc.load_all()"], env=env, check=True)  # fill the cache
+        subprocess.run([sys.executable, "-c", "import sifc; sifc.load_all()"], env=env, check=True, cwd=ROOT)  # fill the cache
         cached = timed("import sifc; sifc.load_all()", env, args.runs)
         unvalidated = timed("import sifc; sifc.load_all(validate=False)", env, args.runs)
+        pandas_only = timed("import pandas", env, args.runs)
+    verdict = lambda seconds: "met" if seconds <= 1.0 else "not met"
     section = [MARK, "",
                f"Measured {time.strftime('%Y-%m-%d')} by `python benchmarks/load.py` (median of {args.runs} cold processes).", "",
                "| case | median |", "|---|---|",
                f"| validating (first load of this content, or SIFC_NO_CACHE=1) | {always:.2f} s |",
                f"| content validated before (sha256 cache hit; the usual case) | {cached:.2f} s |",
                f"| validate=False | {unvalidated:.2f} s |", "",
-               "Target <= 1 s: met for the usual case, not for a first load, which imports pandera (0.2 s) and "
-               "runs 239 checks (0.57 s, about 0.33 s of it pandera's per-check overhead) on top of pandas' own "
-               "import (0.36 s).", ""]
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    text = text.split(MARK)[0].rstrip() + "\n\n" + "\n".join(section)
-    path.write_text(text, encoding="utf-8")
+               f"Target <= 1 s: {verdict(cached)} for the usual case, {verdict(always)} for a first load. "
+               f"For scale, a cold `import pandas` alone takes {pandas_only:.2f} s on this machine (median), "
+               "and a first load adds importing pandera and running every rule of the pandera layer.", ""]
+    write_section(MARK, "\n".join(section))
     print("\n".join(section))
     return 0
 

@@ -21,8 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 MARK = "## Site: `sifc site --out DIR`"
 SIFC = [sys.executable, "-m", "sifc.cli"]
 LOAD = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -70,17 +71,7 @@ def section(results: dict[str, dict], runs: int, commit: str) -> str:
 
 
 def write(text: str) -> None:
-    """Replace this script's own section (up to the next `## ` heading) or
-    append it; every other section stays byte for byte."""
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    if MARK in old:
-        before, _, rest = old.partition(MARK)
-        following = rest.find("\n## ")
-        after = rest[following + 1:] if following >= 0 else ""
-        new = before + text + ("\n" + after if after else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text if old else text
-    RESULTS.write_text(new, encoding="utf-8")
+    write_section(MARK, text)
 
 
 def main() -> int:
