@@ -97,15 +97,20 @@ def mark_chinese(value, lines: bool = False):
     """The text HTML-escaped, every run of Chinese characters wrapped in
     <span lang="zh-Hans">; hidden characters shown as visible escapes
     (line breaks kept with `lines`, for a block shown in <pre>)."""
-    from markupsafe import Markup, escape
     text = "" if value is None else str(value)
-    s = escape_lines(text) if lines else visible(text)
+    return han_runs_in(escape_lines(text) if lines else visible(text), "span")
+
+
+def han_runs_in(text: str, tag: str):
+    """`text` HTML-escaped, each run of Chinese characters wrapped in
+    <tag lang="zh-Hans"> (span in HTML, tspan in SVG)."""
+    from markupsafe import Markup, escape
     out, pos = [], 0
-    for m in HAN_RUN.finditer(s):
-        out.append(escape(s[pos:m.start()]))
-        out.append(Markup('<span lang="zh-Hans">') + escape(m.group()) + Markup("</span>"))
+    for m in HAN_RUN.finditer(text):
+        out.append(escape(text[pos:m.start()]))
+        out.append(Markup(f'<{tag} lang="zh-Hans">') + escape(m.group()) + Markup(f"</{tag}>"))
         pos = m.end()
-    out.append(escape(s[pos:]))
+    out.append(escape(text[pos:]))
     return Markup("").join(out)
 
 

@@ -16,19 +16,13 @@ import datetime as dt
 
 from markupsafe import Markup, escape
 
-from .build import HAN_RUN, text_value
+from .build import han_runs_in, text_value
 
 
 def _text(x: float, y: float, value: str, cls: str, anchor: str = "start") -> Markup:
     """An SVG <text>, Chinese runs in <tspan lang="zh-Hans">."""
-    pieces, pos = [], 0
-    for m in HAN_RUN.finditer(value):
-        pieces.append(escape(value[pos:m.start()]))
-        pieces.append(Markup('<tspan lang="zh-Hans">') + escape(m.group()) + Markup("</tspan>"))
-        pos = m.end()
-    pieces.append(escape(value[pos:]))
     return Markup(f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">') \
-        + Markup("").join(pieces) + Markup("</text>")
+        + han_runs_in(value, "tspan") + Markup("</text>")
 
 
 def _short(value: str, limit: int) -> str:
