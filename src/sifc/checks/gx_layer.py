@@ -4,6 +4,7 @@ report is written under build/. Only this module imports great_expectations."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -39,16 +40,19 @@ def own_expectations(entries: list) -> list:
                                        and e["meta"].get("origin") == RESTATED)]
 
 
-def run(package: DataPackage, raws: dict[str, RawTable], docs_dir: Path | None = None,
-        restated: bool = True) -> list[Finding]:
-    """Findings of every table's suite. With `docs_dir`, the results are also
-    stored and rendered as Data Docs there (slower: GX serialises every
-    result); without it, each suite is first run for pass/fail only and just
-    the failing expectations are run again for their details. `restated`
-    False (a large package): only the expectations no other layer checks."""
+def run(package: DataPackage, tables: Mapping[str, RawTable] | Callable[[str], RawTable | None],
+        docs_dir: Path | None = None, restated: bool = True) -> list[Finding]:
+    """Findings of every table's suite. `tables`: the tables read, or a
+    function reading one by name (None: it cannot be read), called for each
+    of the package's tables in turn, so that only one is in memory at a time;
+    a table it returns is this function's to trim. With `docs_dir`, the
+    results are also stored and rendered as Data Docs there (slower: GX
+    serialises every result); without it, each suite is first run for
+    pass/fail only and just the failing expectations are run again for their
+    details. `restated` False (a large package): only the expectations no
+    other layer checks."""
     _quiet()
     import great_expectations as gx
-    from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -60,38 +64,70 @@ def run(package: DataPackage, raws: dict[str, RawTable], docs_dir: Path | None =
                               "base_directory": str(Path(docs_dir).resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
     source = context.data_sources.add_pandas("sifc")
-    complete = {"result_format": "COMPLETE"}
+    if isinstance(tables, Mapping):
+        names, read, ours = list(tables), tables.get, False
+    else:
+        names, read, ours = list(package.resources), tables, True
     found: list[Finding] = []
-    for name, raw in raws.items():
-        entries = read_suite(package.root, name).get("expectations", [])
-        entries, problems = _buildable(entries if restated else own_expectations(entries), name)
-        found += problems
-        if not entries:
-            continue
-        frame = raw.frame(only=_columns_read(entries, raw.header))
-        batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
-        if docs_dir is not None:
-            suite = context.suites.add(ExpectationSuite(name=name, expectations=[_expectation(e) for e in entries]))
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
-            outcomes = definition.run(batch_parameters={"dataframe": frame}, result_format=complete).results
-        else:
-            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-            # Each expectation carries its position, so a result is matched to
-            # its entry whatever order GX returns results in.
-            suite = ExpectationSuite(name=name, expectations=[_expectation(e, position=i) for i, e in enumerate(entries)])
-            quick = batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"}).results
-            failing = [entries[o.expectation_config.meta["position"]] for o in quick if not o.success]
-            outcomes = []
-            if failing:
-                again = ExpectationSuite(name=name, expectations=[_expectation(e) for e in failing])
-                outcomes = batch.validate(again, result_format=complete).results
-        for outcome in outcomes:
-            if not outcome.success:
-                found += _findings(package, raw, frame, outcome)
+    for name in names:
+        # The table is read inside, so it is dropped before the next is read.
+        found += _table_findings(context, source, package, name, read, ours, docs_dir, restated)
     if docs_dir is not None:
         _escape_stored_values(context)
         context.build_data_docs(site_names=["sifc"])
+    return found
+
+
+def _forget_batches(source) -> None:
+    """GX's execution engine keeps every batch it was given, frame and all,
+    for as long as its data source lives, and in a reference cycle: only a
+    full garbage collection would free them, and one takes 0.15 s with GX
+    loaded. Emptying its cache lets a table's frame go with the table."""
+    manager = source.get_execution_engine().batch_manager
+    manager.batch_data_cache.clear()
+    manager.reset_batch_cache()
+
+
+def _table_findings(context, source, package: DataPackage, name: str, read: Callable[[str], RawTable | None],
+                    ours: bool, docs_dir: Path | None, restated: bool) -> list[Finding]:
+    """One table's findings (see run). `ours`: the table `read` returns is
+    this function's, so its columns no expectation reads can be dropped."""
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    raw = read(name)
+    if raw is None:
+        return []
+    entries = read_suite(package.root, name).get("expectations", [])
+    entries, found = _buildable(entries if restated else own_expectations(entries), name)
+    if not entries:
+        return found
+    columns = _columns_read(entries, raw.header)
+    if ours:
+        _keep_only(raw, columns)
+    frame = raw.frame(only=columns)
+    complete = {"result_format": "COMPLETE"}
+    batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+    if docs_dir is not None:
+        suite = context.suites.add(ExpectationSuite(name=name, expectations=[_expectation(e) for e in entries]))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+        outcomes = definition.run(batch_parameters={"dataframe": frame}, result_format=complete).results
+    else:
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        # Each expectation carries its position, so a result is matched to
+        # its entry whatever order GX returns results in.
+        suite = ExpectationSuite(name=name, expectations=[_expectation(e, position=i) for i, e in enumerate(entries)])
+        quick = batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"}).results
+        failing = [entries[o.expectation_config.meta["position"]] for o in quick if not o.success]
+        outcomes = []
+        if failing:
+            again = ExpectationSuite(name=name, expectations=[_expectation(e) for e in failing])
+            outcomes = batch.validate(again, result_format=complete).results
+    _forget_batches(source)
+    for outcome in outcomes:
+        if not outcome.success:
+            found += _findings(package, raw, frame, outcome)
     return found
 
 
@@ -138,6 +174,18 @@ def _columns_read(entries: list, header: list[str]) -> list[str] | None:
             return None
         names.update(cols)
     return [h for h in header if h in names]
+
+
+def _keep_only(raw: RawTable, columns: list[str] | None) -> None:
+    """Drop the text of the columns the expectations do not read from a
+    table read into columns, so a large table's other columns are not held
+    while GX runs. One column stays when none is read: the table's row
+    count is taken from its columns."""
+    if not raw.columns or columns is None:
+        return
+    keep = set(columns) or {min(raw.columns, key=lambda h: raw.columns[h].nbytes)}
+    for h in [h for h in raw.columns if h not in keep]:
+        del raw.columns[h]
 
 
 def _buildable(entries: list, table: str) -> tuple[list, list[Finding]]:
