@@ -31,6 +31,7 @@ from sifc.checks import arrow_layer, frictionless_layer
 from sifc.files.csvfile import read_raw
 from sifc.files.package import DataPackage, Resource
 from sifc.schema import parse_schema
+from sifc.validate import _table_by_table as TABLE_BY_TABLE  # the tests of it replace it in sifc.validate
 
 _EXPLORE = int(os.environ.get("SIFC_FUZZ_EXAMPLES") or 0)
 
@@ -383,3 +384,78 @@ def test_gx_on_a_large_package_runs_only_what_only_gx_checks(tmp_path, monkeypat
     small = {(f.rule, f.severity) for f in validate(root, skip=("frictionless", "pandera")).findings}
     assert ("enum", "error") in small and ("enum", "error") not in large
     assert ("completeness", "warning") in large and ("completeness", "warning") in small
+
+
+# ---------------------------------------------------------------------------
+# a large package, one table at a time
+
+
+
+def streamed_and_whole(root: Path, monkeypatch) -> tuple[list, list, bool]:
+    """The report of `sifc validate --skip gx` on a package taken as large,
+    checked one table at a time and checked whole, and whether the
+    table-by-table path ran to the end (it hands a package back otherwise)."""
+    import sifc.validate as validate_module
+    monkeypatch.delenv(arrow_layer.ENGINE_VAR, raising=False)
+    monkeypatch.setenv(arrow_layer.THRESHOLD_VAR, "0")
+    ran = []
+    monkeypatch.setattr(validate_module, "_table_by_table",
+                        lambda *a: (lambda out: ran.append(out is not None) or out)(TABLE_BY_TABLE(*a)))
+    streamed = validate_module.validate(root, skip=("gx",))
+    monkeypatch.setattr(validate_module, "_table_by_table", lambda *a: None)
+    whole = validate_module.validate(root, skip=("gx",))
+
+    def listed(report):
+        return [(*t, tuple(f.layers)) for t, f in zip(described(report.sorted()), report.sorted())]
+    return listed(streamed), listed(whole), bool(ran and ran[0])
+
+
+@pytest.mark.parametrize("path", DATA_CASES, ids=[p.stem for p in DATA_CASES])
+def test_a_large_package_checked_table_by_table_is_reported_as_checked_whole(tmp_path, path, monkeypatch):
+    """Every finding of every invalid fixture is the same whether the main
+    process holds the whole package or one table and the looked-up keys
+    of the others."""
+    from sifc.files.package import DefinitionError
+    root = prepare(tmp_path, load_case(path))
+    try:
+        streamed, whole, _ = streamed_and_whole(root, monkeypatch)
+    except DefinitionError:
+        pytest.skip("the definitions are reported; no data is checked")
+    assert streamed == whole
+
+
+def test_table_by_table_runs_on_a_valid_and_a_broken_large_package(tmp_path, monkeypatch):
+    """The path is really taken (not handed back) on the real package and
+    on one with findings in several tables and layers."""
+    from conftest import apply_edit, copy_package
+    streamed, whole, ran = streamed_and_whole(ROOT, monkeypatch)
+    assert ran and streamed == whole == []
+    root = copy_package(tmp_path / "pkg")
+    apply_edit(root, {"file": "data/commitments.csv", "line": 3, "column": "institution_id", "value": "nobody"})
+    apply_edit(root, {"file": "data/events.csv", "line": 2, "column": "start_on", "value": "2025-02-30"})
+    apply_edit(root, {"file": "data/people.csv", "line": 2, "column": "name_zh", "value": "Chen 陈吉宁"})
+    apply_edit(root, {"file": "data/progress.csv", "line": 2, "column": "status", "value": "implementd"})
+    streamed, whole, ran = streamed_and_whole(root, monkeypatch)
+    assert ran and streamed == whole and len(streamed) >= 4
+
+
+UTF8_PIECES = st.sampled_from(["a", "é", "中", "😀", "\u2028", "\x00"]).map(lambda s: s.encode())
+ODD_BYTES = st.sampled_from([b"\xff", b"\xc3", b"\xe4\xb8", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80",
+                             b"\x80", b"\xf0\x9f\x98"])
+
+
+@engine_settings(150)
+@given(st.lists(st.one_of(UTF8_PIECES, ODD_BYTES), max_size=12), st.integers(1, 5))
+def test_utf8_is_judged_piece_by_piece_as_decoding_judges_it(parts, piece):
+    """A large file is checked for UTF-8 a piece at a time (its decoded
+    text whole would take up to four times its bytes); a character cut
+    by a piece boundary, a surrogate, an overlong form or a truncated end
+    is judged exactly as bytes.decode("utf-8") judges it."""
+    from sifc.files.csvfile import is_utf8
+    data = b"".join(parts)
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    assert is_utf8(data, piece=piece) is expected

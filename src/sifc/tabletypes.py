@@ -143,7 +143,7 @@ def coerce_columns(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, li
                 typed = pd.Series([tuple(v.split(field.delimiter)) if v else None for v in cells], index=index,
                                   dtype=object)
             else:
-                typed = pd.Series(pd.array(_nulls(text, present), dtype="string"), index=index)
+                typed = pd.Series(pd.array(_empty_as_null(text, present), dtype="string"), index=index)
         elif field.type == "integer":
             shaped = present & _bools(pc.match_substring_regex(text, pattern=r"\A[+-]?[0-9]{1,19}\z"))
             short = shaped & _bools(pc.less_equal(pc.utf8_length(text), 18))
@@ -190,6 +190,17 @@ def coerce_columns(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, li
 
 def _bools(array) -> np.ndarray:
     return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _empty_as_null(text, present: np.ndarray):
+    """`text` with null where `present` is False, sharing its character
+    data: on a large package a second copy of every text column would
+    double the memory the text takes."""
+    import pyarrow as pa
+    if text.null_count or not len(text):
+        return _nulls(text, present)
+    validity = pa.array(np.concatenate([np.ones(text.offset, dtype=bool), present])).buffers()[1]
+    return pa.Array.from_buffers(text.type, len(text), [validity, *text.buffers()[1:]], offset=text.offset)
 
 
 def _nulls(array, keep: np.ndarray):

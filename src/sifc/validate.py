@@ -45,15 +45,16 @@ def _gx_job(path, allow_remote, docs_dir):
     from .files.csvfile import read_raw
     package = open_package(path, allow_remote)
     big = large(data_bytes(package))
-    raws = {}
-    for name, resource in package.resources.items():
-        raw, _ = read_raw(resource, columnar=big)
-        if raw is not None:
-            raws[name] = raw
+
+    # Each table is read only when GX comes to it, so this worker holds one
+    # table at a time rather than the whole package.
+    def read(name):
+        return read_raw(package.resources[name], columnar=big)[0]
+
     from .checks import gx_layer
     # On a large package the expectations restating a Table Schema are left
     # to the frictionless and pandera layers, which check the same rules.
-    return gx_layer.run(package, raws, Path(docs_dir) if docs_dir else None, restated=not big)
+    return gx_layer.run(package, read, Path(docs_dir) if docs_dir else None, restated=not big)
 
 
 def stats_findings(package: DataPackage) -> list[Finding]:
@@ -261,6 +262,70 @@ def _arrow_or_frictionless(package, raws, read_findings) -> list[Finding]:
         return frictionless_layer.check(package, raws)
 
 
+def _table_by_table(package, skip):
+    """The main process's part of validating a large package, one table at a
+    time, so the package is never in memory whole: each table is read,
+    typed and checked by the Arrow engine and the pandera layer, then only
+    the columns later tables look up (rules.context_columns) are kept.
+    Needs the tables in an order where each refers only to itself and to
+    tables before it (the package's own order does). None when that, or the
+    Arrow engine, does not hold: the caller then checks the package whole.
+
+    Returns (file-level findings, Arrow-engine findings or None, pandera
+    findings or None, the kept columns of every table, left-out cells)."""
+    from .checks import arrow_layer
+    from .checks.rules import context_columns, tables_read
+    earlier: set[str] = set()
+    for name, resource in package.resources.items():
+        schema = resource.schema
+        read = {fk.resource for fk in schema.foreign_keys} | {t for _, t, _ in schema.list_references()}
+        read |= {t for spec in schema.rules if isinstance(spec, dict) for t in tables_read(spec)}
+        if not read <= earlier | {name}:
+            return None
+        earlier.add(name)
+    try:
+        checker = arrow_layer.TableByTable(package) if "frictionless" not in skip else None
+    except arrow_layer.Ineligible:
+        return None
+    from .memory import returning_allocator
+    with returning_allocator():
+        return _each_table(package, skip, checker, context_columns(package))
+
+
+def _each_table(package, skip, checker, keep: dict):
+    """The loop of `_table_by_table`: `keep` names what is kept of each table."""
+    from .checks import arrow_layer
+    from .memory import give_back
+    from .checks.arrow_layer import HARMLESS
+    from .checks.pandera_layer import validate_frame
+    from .tabletypes import read_tables
+    file_level, arrow_found, pandera_found = [], [] if checker else None, [] if "pandera" not in skip else None
+    context: dict = {}
+    left_out: dict[str, set[str]] = {}
+    for name, resource in package.resources.items():
+        raws, frames, found = read_tables(package, [name], columnar=True)
+        if any(f.rule not in HARMLESS | {"type"} for f in found) or name not in frames:
+            return None  # a problem with the file itself: judged with the package whole
+        raw, frame = raws[name], frames[name]
+        if raw.left_out:
+            left_out[name] = {cell for row in raw.left_out for cell in row}
+        file_level += [f for f in found if f.rule != "type"]
+        if checker is not None:
+            try:
+                arrow_found += checker.check(name, raw, [f for f in found if f.rule != "type"])
+            except arrow_layer.Ineligible:
+                return None
+        context[name] = frame
+        if pandera_found is not None:
+            pandera_found += [f for f in found if f.rule == "type"]
+            pandera_found += validate_frame(resource.schema, frame, context, raw)
+        wanted = keep.get(name)
+        context[name] = frame if wanted is None else frame[[c for c in frame.columns if c in wanted]]
+        del raws, frames, raw, frame
+        give_back()
+    return file_level, arrow_found, pandera_found, context, left_out
+
+
 def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -> None:
     # GX runs in a forked worker from the start, so its slow import overlaps
     # the other layers. Frictionless gets a worker of its own when GX is
@@ -286,6 +351,21 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
         futures["frictionless"] = pool.submit(_frictionless_job, str(package.root), allow_remote)
     try:
         from .checks.arrow_layer import large
+        if engine == "arrow" and "frictionless" not in workers and large(data_bytes(package)):
+            streamed = _table_by_table(package, skip)
+            if streamed is not None:
+                file_level, arrow_findings, pandera_findings, context, streamed_left_out = streamed
+                left_out.update(streamed_left_out)
+                report.add("frictionless", file_level + stats_findings(package))
+                if arrow_findings is not None:
+                    report.add("frictionless", arrow_findings)
+                if pandera_findings is not None:
+                    report.add("pandera", pandera_findings)
+                if "gx" in futures:
+                    report.add("gx", futures["gx"].result())
+                from .checks.hints import add_hints
+                add_hints(package, context, report.findings)
+                return report
         from .tabletypes import read_tables  # after the fork: the GX worker need not wait for pandas
         raws, frames, read_findings = read_tables(package, columnar=large(data_bytes(package)))
         left_out.update({name: {cell for row in raw.left_out or () for cell in row}

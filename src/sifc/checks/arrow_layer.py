@@ -92,6 +92,51 @@ def check(package: DataPackage, raws: dict[str, RawTable], read_findings: list[F
     return out
 
 
+class TableByTable:
+    """`check` one table at a time, so a large package is never held in
+    memory whole: the tables come in an order where every foreign key
+    points at the table itself or at one checked before, and of a checked
+    table only the typed keys other tables' foreign keys look up are kept.
+    The findings of each table are those `check` gives for it. Raises
+    Ineligible where `check` would."""
+
+    def __init__(self, package: DataPackage):
+        self.package = package
+        self.fpackage = _frictionless_package(package)
+        self.fres = {fres.name: fres for fres in self.fpackage.resources}
+        if set(self.fres) != set(package.resources):
+            raise Ineligible("the descriptor names other resources than the package reads")
+        #: table -> its fields that another table's foreign key reads
+        self.referenced: dict[str, set[str]] = {name: set() for name in self.fres}
+        for fres in self.fpackage.resources:
+            for fk in fres.schema.foreign_keys:
+                target = fk["reference"].get("resource") or fres.name
+                if target in self.referenced:
+                    self.referenced[target].update(fk["reference"]["fields"])
+        self.done: dict[str, _Table] = {}
+
+    def check(self, name: str, raw: RawTable, read_findings: list[Finding]) -> list[Finding]:
+        from .frictionless_layer import _convert
+        for f in read_findings:
+            if f.rule not in HARMLESS:
+                raise Ineligible(f"{f.file}: {f.rule}")
+        resource = self.package.resources[name]
+        table = _Table.prepare(self.fres[name], resource, raw)
+        table.key_fields |= {table.names.index(n) for n in self.referenced[name] if n in table.names}
+        for _, target, _ in table.fks:
+            if target not in ("", name) and target not in self.done:
+                raise Ineligible(f"{name}: a foreign key to {target!r}, which is not checked before it")
+        tables = {**self.done, name: table}
+        table.plan_keys(tables)
+        table.check_cells()
+        out: list[Finding] = []
+        for error in table.errors(tables):
+            out.extend(_convert(error, resource, raw, resource.path))
+        table.release()
+        self.done[name] = table
+        return out
+
+
 def _frictionless_package(package: DataPackage):
     """The package as frictionless reads it, its metadata validated exactly
     as `frictionless validate` validates it before any row."""
@@ -423,6 +468,15 @@ class _Table:
                                               reference_field_names=list(ref_fields)))
         read_all()
         return errs
+
+    def release(self) -> None:
+        """Keep only what a later table's foreign keys look up: the typed
+        keys, the rows left out and their positions."""
+        self.raw = None
+        for c in self.columns:
+            c.text, c.slow, c.events = None, {}, []
+            if c.j not in self.key_fields:
+                c.key = None
 
     def _value(self, j: int, p: int, idx: int | None, special: _Special | None):
         if special is not None:

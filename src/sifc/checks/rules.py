@@ -363,7 +363,9 @@ def _consistent_within(spec, schema):
 
 
 #: columns a rule reads besides those its spec names
-FIXED_COLUMNS = {"speaker-attended": ("event_id", "person_id", "institution_id")}
+#: the columns of the participants table that say who attended what
+PARTICIPATION = ("event_id", "person_id", "institution_id")
+FIXED_COLUMNS = {"speaker-attended": PARTICIPATION}
 
 
 def columns_read(spec: dict) -> set[str]:
@@ -396,11 +398,50 @@ def tables_read(spec: dict) -> set[str]:
     return out
 
 
+def context_columns(package) -> dict[str, set[str] | None]:
+    """table -> the columns of it that the rules of the tables referring to
+    it read (foreign-key targets and the lookups of cross-table rules);
+    None: every column. Validating one table at a time, this is all that
+    is kept of a table once its own checks are done."""
+    out: dict[str, set[str] | None] = {name: set() for name in package.resources}
+
+    def need(table, columns):
+        if table in out and out[table] is not None:
+            out[table] = None if columns is None else out[table] | set(columns)
+
+    for resource in package.resources.values():
+        schema = resource.schema
+        for fk in schema.foreign_keys:
+            need(fk.resource, [fk.ref_field])
+        for _, target, ref_field in schema.list_references():
+            need(target, [ref_field])
+        for spec in schema.rules:
+            if not isinstance(spec, dict) or spec.get("rule") not in CROSS_TABLE:
+                continue
+            kind = spec["rule"]
+            if kind == "speaker-attended" and isinstance(spec.get("participants"), str):
+                need(spec["participants"], PARTICIPATION)
+            elif kind == "not-before":
+                for path in spec.get("bounds") if isinstance(spec.get("bounds"), list) else ():
+                    for hop in (path[1:] if isinstance(path, list) else ()):
+                        parsed = parse_hop(hop)
+                        if parsed:
+                            need(parsed[0], parsed[1:])
+            elif kind == "some-item" and isinstance(spec.get("field"), str) and spec["field"] in schema.field_names:
+                refs = schema.field(spec["field"]).references
+                if refs:
+                    need(refs[0], [refs[1], spec.get("column")])
+            else:  # a rule whose lookups are not listed here: keep every column it may read
+                for table in tables_read(spec):
+                    need(table, None)
+    return out
+
+
 def _speaker_attended(spec, schema, context):
     participants = (context or {}).get(spec["participants"])
     if participants is None:
         return None
-    keys = set(zip(participants["event_id"], participants["person_id"], participants["institution_id"]))
+    keys = set(zip(*(participants[c] for c in PARTICIPATION)))
     return TableRule("speaker-attended", "person_id",
                      lambda df: pd.Series([k in keys for k in zip(df["event_id"], df["person_id"], df["institution_id"])],
                                           index=df.index, dtype=bool),

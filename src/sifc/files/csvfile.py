@@ -4,6 +4,7 @@ and check what frictionless does not check reliably: every byte is UTF-8
 quoting, a header equal to the schema's fields, rectangular rows."""
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -121,6 +122,21 @@ def read_bytes(resource: Resource) -> bytes:
 BLOCKS_TABLE = ("file", "header", "csv-syntax", "encoding-file")
 
 
+def is_utf8(data: bytes, piece: int = 1 << 20) -> bool:
+    """Whether `data` decodes as UTF-8 (exactly as `data.decode("utf-8")`
+    judges), decoded a piece at a time: the decoded text of a whole large
+    file would take up to four times its bytes, all at once."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), piece):
+            decoder.decode(view[start:start + piece])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def whole_file_encoding(data: bytes) -> str | None:
     """The encoding a file not in UTF-8 was saved in as a whole, when that is
     certain: "utf-16" (a byte-order mark, or NUL bytes between letters) or
@@ -128,11 +144,8 @@ def whole_file_encoding(data: bytes) -> str | None:
     and holds Chinese characters). None for UTF-8 or anything less sure."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (data[:200].count(b"\x00") > len(data[:200]) // 4 > 0):
         return "utf-16"
-    try:
-        data.decode("utf-8")
+    if is_utf8(data):
         return None
-    except UnicodeDecodeError:
-        pass
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -152,11 +165,8 @@ def _encoding_findings(data: bytes, add) -> bool:
         add(1, None, "encoding", f"the file is saved as {ENCODING_NAMES[encoding]}; save it as UTF-8 (in Excel: "
             "Save As, 'CSV UTF-8'), or run `sifc fmt --convert-encoding` to convert it", None, "encoding-file")
         return True
-    try:
-        data.decode("utf-8")
+    if is_utf8(data):
         return False
-    except UnicodeDecodeError:
-        pass
     bad = []
     for i, line in enumerate(data.split(b"\n")):
         try:
@@ -312,7 +322,10 @@ def _read_columns(resource: Resource, data: bytes) -> RawTable | None:
     except (pa.ArrowException, ValueError):
         return None
     del body
-    columns = {h: table.column(h).combine_chunks() for h in header}
+    columns = {}
+    for h in header:  # each column's chunks are let go as soon as it is one array: one copy at a time
+        columns[h] = table.column(h).combine_chunks()
+        table = table.drop_columns([h])
     del table
     n = len(columns[header[0]])
     breaks = np.zeros(n, dtype=np.int64)  # line breaks inside each record's cells

@@ -94,15 +94,18 @@ def read_limited(path: Path, limit: int | None = None, what: str = "file") -> by
         if info.st_size > limit:
             raise UnsafeFile(f"the {what} has {info.st_size:,} bytes, more than the limit of {limit:,} "
                              "(SIFC_MAX_FILE_BYTES raises it)")
-        chunks, total = [], 0
-        while True:
+        # One read of the size the file has, so its bytes are not held twice
+        # (as pieces and joined); a file that grows meanwhile is read on.
+        chunks = [os.read(fd, min(info.st_size, limit) + 1)]
+        total = len(chunks[0])
+        while chunks[-1] and total <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
-            if total > limit:  # the file grew while we read it
-                raise UnsafeFile(f"the {what} is larger than the limit of {limit:,} bytes")
+        if total > limit:  # the file grew while we read it
+            raise UnsafeFile(f"the {what} is larger than the limit of {limit:,} bytes")
         return b"".join(chunks)
     finally:
         os.close(fd)
