@@ -326,6 +326,34 @@ def _each_table(package, skip, checker, keep: dict):
     return file_level, arrow_found, pandera_found, context, left_out
 
 
+def _reported_table_by_table(package, report, skip, futures: dict, docs_dir, left_out: dict) -> bool:
+    """The report of a large package checked one table at a time, merged
+    in the order `_run_layers` merges; False (nothing added) when the
+    package must be checked whole."""
+    streamed = _table_by_table(package, skip)
+    if streamed is None:
+        return False
+    file_level, arrow_findings, pandera_findings, context, streamed_left_out = streamed
+    left_out.update(streamed_left_out)
+    report.add("frictionless", file_level + stats_findings(package))
+    if arrow_findings is not None:
+        report.add("frictionless", arrow_findings)
+    if pandera_findings is not None:
+        report.add("pandera", pandera_findings)
+    _add_gx(report, futures, docs_dir)
+    from .checks.hints import add_hints
+    add_hints(package, context, report.findings)
+    return True
+
+
+def _add_gx(report, futures: dict, docs_dir) -> None:
+    """The GX worker's findings, once it is done, and where its Data Docs are."""
+    if "gx" in futures:
+        report.add("gx", futures["gx"].result())
+        if docs_dir:
+            report.notes.append(f"HTML report (Great Expectations Data Docs): {Path(docs_dir) / 'index.html'}")
+
+
 def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -> None:
     # GX runs in a forked worker from the start, so its slow import overlaps
     # the other layers. Frictionless gets a worker of its own when GX is
@@ -351,21 +379,9 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
         futures["frictionless"] = pool.submit(_frictionless_job, str(package.root), allow_remote)
     try:
         from .checks.arrow_layer import large
-        if engine == "arrow" and "frictionless" not in workers and large(data_bytes(package)):
-            streamed = _table_by_table(package, skip)
-            if streamed is not None:
-                file_level, arrow_findings, pandera_findings, context, streamed_left_out = streamed
-                left_out.update(streamed_left_out)
-                report.add("frictionless", file_level + stats_findings(package))
-                if arrow_findings is not None:
-                    report.add("frictionless", arrow_findings)
-                if pandera_findings is not None:
-                    report.add("pandera", pandera_findings)
-                if "gx" in futures:
-                    report.add("gx", futures["gx"].result())
-                from .checks.hints import add_hints
-                add_hints(package, context, report.findings)
-                return report
+        if engine == "arrow" and "frictionless" not in workers and large(data_bytes(package)) \
+                and _reported_table_by_table(package, report, skip, futures, docs_dir, left_out):
+            return report
         from .tabletypes import read_tables  # after the fork: the GX worker need not wait for pandas
         raws, frames, read_findings = read_tables(package, columnar=large(data_bytes(package)))
         left_out.update({name: {cell for row in raw.left_out or () for cell in row}
@@ -393,10 +409,7 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
             report.add("frictionless", frictionless_layer.check(package, raws))
         if pandera_findings is not None:
             report.add("pandera", pandera_findings)
-        if "gx" in futures:
-            report.add("gx", futures["gx"].result())
-            if docs_dir:
-                report.notes.append(f"HTML report (Great Expectations Data Docs): {Path(docs_dir) / 'index.html'}")
+        _add_gx(report, futures, docs_dir)
         from .checks.hints import add_hints
         add_hints(package, frames, report.findings)
     finally:
