@@ -25,10 +25,8 @@ class ValidationError(ValueError):
 
 def _related(package: DataPackage, name: str) -> list[str]:
     """The table and every table its foreign keys point at."""
-    schema = package.resource(name).schema
-    names = [name] + [fk.resource for fk in schema.foreign_keys] + [r for _, r, _ in schema.list_references()]
-    from .checks.rules import tables_read
-    names += [t for spec in schema.rules for t in sorted(tables_read(spec))]  # cross-table rules
+    from .checks.rules import tables_looked_up
+    names = [name] + tables_looked_up(package.resource(name).schema)
     return list(dict.fromkeys(n for n in names if n in package.resources))
 
 

@@ -274,13 +274,10 @@ def _table_by_table(package, skip):
     Returns (file-level findings, Arrow-engine findings or None, pandera
     findings or None, the kept columns of every table, left-out cells)."""
     from .checks import arrow_layer
-    from .checks.rules import context_columns, tables_read
+    from .checks.rules import context_columns, tables_looked_up
     earlier: set[str] = set()
     for name, resource in package.resources.items():
-        schema = resource.schema
-        read = {fk.resource for fk in schema.foreign_keys} | {t for _, t, _ in schema.list_references()}
-        read |= {t for spec in schema.rules if isinstance(spec, dict) for t in tables_read(spec)}
-        if not read <= earlier | {name}:
+        if not set(tables_looked_up(resource.schema)) <= earlier | {name}:
             return None
         earlier.add(name)
     try:

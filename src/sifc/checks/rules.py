@@ -398,6 +398,14 @@ def tables_read(spec: dict) -> set[str]:
     return out
 
 
+def tables_looked_up(schema: TableSchema) -> list[str]:
+    """Every other table a table's foreign keys and cross-table rules read
+    (and possibly itself), in that order, each once."""
+    names = [fk.resource for fk in schema.foreign_keys] + [r for _, r, _ in schema.list_references()]
+    names += [t for spec in schema.rules if isinstance(spec, dict) for t in sorted(tables_read(spec))]
+    return list(dict.fromkeys(names))
+
+
 def context_columns(package) -> dict[str, set[str] | None]:
     """table -> the columns of it that the rules of the tables referring to
     it read (foreign-key targets and the lookups of cross-table rules);
