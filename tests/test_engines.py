@@ -329,6 +329,25 @@ def test_invalid_fixtures_read_alike_in_columns_and_rows(tmp_path, path):
     assert_columnar_reading_is_row_reading(package)
 
 
+def test_a_file_parsed_in_many_blocks_reads_as_in_one(monkeypatch):
+    """A large file is parsed a block at a time and each column's pieces
+    joined; with blocks of a few kilobytes the real package's files come in
+    many pieces, and must read exactly as row by row."""
+    from sifc.files import csvfile
+    from sifc.files.package import open_package
+    monkeypatch.setattr(csvfile, "ARROW_BLOCK", 4096)
+    package = open_package(ROOT)
+    assert_columnar_reading_is_row_reading(package)
+    for resource in package.resources.values():  # read into columns, not handed to the row reader
+        assert read_raw(resource, columnar=True)[0].columns is not None, resource.name
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    measures = package.resources["measures"].file.read_bytes()
+    pieces = pcsv.read_csv(pa.BufferReader(measures), read_options=pcsv.ReadOptions(block_size=4096),
+                           parse_options=pcsv.ParseOptions(newlines_in_values=True))
+    assert pieces.column(0).num_chunks > 3  # the joining path is really taken
+
+
 def test_a_large_package_is_reported_as_a_small_one(tmp_path, monkeypatch):
     """Above the threshold (here forced to 0) the files are read into
     columns, typed on them and checked by the Arrow engine; the frictionless

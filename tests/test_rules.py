@@ -59,3 +59,31 @@ def test_every_rule_has_an_invalid_fixture():
                   "control-character", "whitespace", "full-width-ascii", "formula-injection", "row-count",
                   "completeness", "descriptor-stats", "exactly-one", "required-when", "not-before", "some-item"}
     assert reportable <= covered, sorted(reportable - covered)
+
+
+def test_some_item_judges_each_row_as_the_row_by_row_definition_does():
+    """The some-item rule runs on whole columns; every row must get the
+    verdict of its definition, read row by row: some item names a row of
+    the target whose column is allowed, the last row of a repeated key
+    deciding."""
+    import pandas as pd
+    from sifc.checks.rules import _some_item
+    from sifc.files.package import open_package
+    from conftest import ROOT
+    schema = open_package(ROOT).resource("progress").schema
+    spec = {"rule": "some-item", "field": "source_ids", "column": "kind", "in": ["official", "news"]}
+    sources = pd.DataFrame({"source_id": pd.array(["a", "b", "c", "d", "d", None, "e"], dtype="string"),
+                            "kind": pd.array(["official", "analysis", None, "official", "analysis", "news", "news"],
+                                             dtype="string")})
+    cells = [("a",), ("b",), ("b", "e"), ("c",), ("d",), (), None, ("x",), ("", "a"), ("b", "c", "x")]
+    progress = pd.DataFrame({"source_ids": pd.Series(cells, dtype=object)})
+    rule = _some_item(spec, schema, {"sources": sources})
+    kind = {}
+    for key, value in zip(sources["source_id"], sources["kind"]):
+        if not pd.isna(key):
+            kind[key] = None if pd.isna(value) else value
+    expected = [v is None or any(kind.get(t) in ("official", "news") for t in v) for v in cells]
+    assert list(rule.passes(progress)) == expected
+    assert expected == [True, False, True, False, False, False, True, False, True, False]
+    assert "b (analysis)" in rule.message(progress, 9) and "c" not in rule.message(progress, 9).split("lists")[1]
+    assert rule.message(progress, 7).endswith("none that exists")

@@ -139,9 +139,7 @@ def coerce_columns(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, li
         if field.type in ("string", "list") or field.type not in DTYPES:
             ok = np.ones(n, dtype=bool)
             if field.type == "list":
-                cells = text.to_pylist()
-                typed = pd.Series([tuple(v.split(field.delimiter)) if v else None for v in cells], index=index,
-                                  dtype=object)
+                typed = pd.Series(_shared_tuples(text, field.delimiter), index=index, dtype=object)
             else:
                 typed = pd.Series(pd.array(_empty_as_null(text, present), dtype="string"), index=index)
         elif field.type == "integer":
@@ -186,6 +184,23 @@ def coerce_columns(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, li
             found.append(Finding(raw.file, raw.line_of(int(i)), field.name, "type", type_message(field, value),
                                  value, table=raw.name))
     return pd.DataFrame(columns, index=index), found
+
+
+def _shared_tuples(text, delimiter: str) -> np.ndarray:
+    """A list column's cells as tuples (None for an empty cell), one tuple
+    per distinct cell and one string per distinct item: on a large package
+    a Python object per cell and per item is most of a table's memory, and
+    list cells repeat (the same sources, the same institutions)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    encoded = pc.dictionary_encode(text)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    item: dict[str, str] = {}
+    distinct = np.empty(len(encoded.dictionary), dtype=object)
+    for i, cell in enumerate(encoded.dictionary.to_pylist()):
+        distinct[i] = tuple(item.setdefault(v, v) for v in cell.split(delimiter)) if cell else None
+    return distinct[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)]
 
 
 def _bools(array) -> np.ndarray:

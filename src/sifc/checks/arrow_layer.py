@@ -132,7 +132,7 @@ class TableByTable:
         out: list[Finding] = []
         for error in table.errors(tables):
             out.extend(_convert(error, resource, raw, resource.path))
-        table.release()
+        table.release({table.names.index(n) for n in self.referenced[name] if n in table.names})
         self.done[name] = table
         return out
 
@@ -469,13 +469,15 @@ class _Table:
         read_all()
         return errs
 
-    def release(self) -> None:
+    def release(self, looked_up: set[int]) -> None:
         """Keep only what a later table's foreign keys look up: the typed
-        keys, the rows left out and their positions."""
+        keys of the fields in `looked_up`, the rows left out and their
+        positions. (The table's own unique and key fields were needed only
+        while it was checked.)"""
         self.raw = None
         for c in self.columns:
             c.text, c.slow, c.events = None, {}, []
-            if c.j not in self.key_fields:
+            if c.j not in looked_up:
                 c.key = None
 
     def _value(self, j: int, p: int, idx: int | None, special: _Special | None):

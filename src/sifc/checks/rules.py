@@ -579,7 +579,8 @@ def _follow(start: pd.Series, hops, context) -> tuple[pd.Series, pd.Series] | No
         frame = (context or {}).get(table)
         if frame is None or key not in frame or column not in frame:
             return None
-        keyed = frame[frame[key].notna()].drop_duplicates(subset=[key], keep="first")
+        pair = frame[[key, column]] if key != column else frame[[key]]
+        keyed = pair[pair[key].notna()].drop_duplicates(subset=[key], keep="first")
         lookup = pd.Series(keyed[column].to_numpy(dtype=object), index=keyed[key].to_numpy(dtype=object))
         last_key = value
         value = value.map(lookup).astype(object)
@@ -605,7 +606,9 @@ def _not_before(spec, schema, context):
         chosen = np.full(len(df), -1)  # which path gave the bound: described only for a finding
         walks = []
         for n, path in enumerate(paths):
-            walked = _follow(df[path[0]], path[1:], context)
+            if ("walk", tuple(path)) not in cache:  # two dates of a row often share their paths
+                cache[("walk", tuple(path))] = _follow(df[path[0]], path[1:], context)
+            walked = cache[("walk", tuple(path))]
             walks.append(walked)
             if walked is None:
                 continue
@@ -639,15 +642,26 @@ def _some_item(spec, schema, context):
     target = (context or {}).get(refs[0]) if refs else None
     if target is None or refs[1] not in target or column not in target:
         return None
-    keyed = target[target[refs[1]].notna()]
-    kind = {k: (None if _is_missing(v) else str(v)) for k, v in zip(keyed[refs[1]], keyed[column])}
-    ok = set(allowed)
+    # the last row of a repeated key decides, as a dict built row by row would
+    keyed = target.loc[target[refs[1]].notna(), [refs[1], column]].drop_duplicates(subset=[refs[1]], keep="last")
+    kinds = keyed[column]
+    text = kinds.astype("string") if isinstance(kinds.dtype, pd.StringDtype) else \
+        pd.Series([None if _is_missing(v) else str(v) for v in kinds], index=kinds.index, dtype="string")
+    good = Keys(keyed.loc[text.isin(allowed).fillna(False).to_numpy(dtype=bool), refs[1]])
+    kind_of: dict = {}  # key -> kind, made only to word a finding
 
     def passes(df):
-        return pd.Series([_is_missing(v) or any(kind.get(t) in ok for t in _items(v)) for v in df[field]],
-                         index=df.index, dtype=bool)
+        values = df[field]
+        items = _items_series(values)
+        found = pd.Series(good.holds(items.where(items.notna(), None)).to_numpy(dtype=bool), index=items.index)
+        some = found.groupby(level=0).any().reindex(values.index, fill_value=False)
+        missing = pd.Series([_is_missing(v) for v in values], index=values.index, dtype=bool)
+        return some | missing
 
     def message(df, i):
+        if not kind_of:
+            kind_of.update(zip(keyed[refs[1]], text.astype(object).where(text.notna(), None)))
+        kind = kind_of
         items = [t for t in _items(df[field].iloc[i]) if t]
         found = ", ".join(f"{t} ({kind[t]})" for t in items if kind.get(t)) or "none that exists"
         lead = f"because {condition_text(spec['if'])}, " if spec.get("if") else ""

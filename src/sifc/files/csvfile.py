@@ -10,6 +10,7 @@ import difflib
 import io
 
 from ..findings import Finding
+from ..memory import trim
 from .package import Resource, is_remote
 from .safeio import UnsafeFile, allow_long_cells, read_limited, read_package_file
 
@@ -288,6 +289,12 @@ def _row_order(table: RawTable, order: int | None, resource: Resource, add) -> N
 _FIELD = r'(?:"(?:[^"]|"")*"|[^,\n"]*)'
 
 
+#: bytes Arrow parses at a time: its working copy of the text is one block's,
+#: not the file's (its default, 1 MB, cuts a column into more pieces than
+#: that saves)
+ARROW_BLOCK = 8 << 20
+
+
 def _read_columns(resource: Resource, data: bytes) -> RawTable | None:
     """The table parsed by Arrow into one string array per column, or None
     when the file is not certain to read exactly as `csv.reader(strict=True)`
@@ -314,7 +321,7 @@ def _read_columns(resource: Resource, data: bytes) -> RawTable | None:
     try:
         if not pc.match_substring_regex(body, pattern=r"\A(?:" + record + r")*\z")[0].as_py():
             return None
-        table = pcsv.read_csv(pa.BufferReader(buffer),
+        table = pcsv.read_csv(pa.BufferReader(buffer), read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK),
                               parse_options=pcsv.ParseOptions(newlines_in_values=True),
                               convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                                                   strings_can_be_null=False,
@@ -323,9 +330,12 @@ def _read_columns(resource: Resource, data: bytes) -> RawTable | None:
         return None
     del body
     columns = {}
-    for h in header:  # each column's chunks are let go as soon as it is one array: one copy at a time
-        columns[h] = table.column(h).combine_chunks()
+    for h in header:  # each column's pieces are joined and let go one column at a time: one copy at a time
+        column = table.column(h)
+        columns[h] = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
         table = table.drop_columns([h])
+        del column
+        trim()  # the pieces, freed, go back to the system now, not after the last column
     del table
     n = len(columns[header[0]])
     breaks = np.zeros(n, dtype=np.int64)  # line breaks inside each record's cells
