@@ -34,8 +34,9 @@ def test_wheel_contains_descriptor_schemas_and_data(wheel):
 
 def test_installed_wheel_loads_from_any_directory(wheel, tmp_path):
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
-                   check=True)
+    # --no-compile: the .pyc of every installed module is most of pip's time; Python compiles what it imports
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--no-compile", "--target",
+                    str(target), str(wheel)], check=True)
     code = ("import sifc, pathlib; m = sifc.load('measures'); "
             "print(len(m), pathlib.Path(sifc.__file__).parent.name)")
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
@@ -50,7 +51,7 @@ def plain_install(wheel, tmp_path_factory):
     required dependencies only (versions from requirements.lock), no extras."""
     env_dir = tmp_path_factory.mktemp("analyst") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
-    result = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet",
+    result = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile",
                              "-c", str(ROOT / "requirements.lock"), str(wheel)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     return env_dir

@@ -289,6 +289,10 @@ def _table_by_table(package, skip):
         return _each_table(package, skip, checker, context_columns(package))
 
 
+#: bytes of text from which the memory a table leaves is handed back before the next
+LARGE_TABLE = 16 << 20
+
+
 def _each_table(package, skip, checker, keep: dict):
     """The loop of `_table_by_table`: `keep` names what is kept of each table."""
     from .checks import arrow_layer
@@ -318,8 +322,10 @@ def _each_table(package, skip, checker, keep: dict):
             pandera_found += validate_frame(resource.schema, frame, context, raw)
         wanted = keep.get(name)
         context[name] = frame if wanted is None else frame[[c for c in frame.columns if c in wanted]]
+        large = raw.columns is not None and sum(c.nbytes for c in raw.columns.values()) >= LARGE_TABLE
         del raws, frames, raw, frame
-        give_back()
+        if large:  # a full garbage collection costs more than a small table leaves behind
+            give_back()
     return file_level, arrow_found, pandera_found, context, left_out
 
 
