@@ -13,7 +13,8 @@ def returning_allocator():
     """Arrow allocates from the system allocator meanwhile: its default
     (mimalloc) keeps freed memory for reuse, which a process reading one
     large file after another only accumulates. The default is restored
-    after; arrays made meanwhile stay valid."""
+    after; arrays made meanwhile stay valid. Blocks of 1 MB and more are
+    mapped on their own from now on (`_map_large_blocks`)."""
     import pyarrow as pa
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
@@ -46,7 +47,9 @@ def _map_large_blocks() -> None:
     to the system the moment it is freed. By default that threshold rises
     after such a block is freed (up to 32 MB), so the pieces a table's
     columns are parsed and checked in, a few megabytes each, would be kept
-    in the heap after use and pile up until the next `give_back`."""
+    in the heap after use and pile up until the next `give_back`. The
+    setting stays for the rest of the process (glibc cannot switch its
+    rising threshold back on); it only makes large blocks cost a mapping."""
     try:
         ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):

@@ -193,7 +193,7 @@ def _shared_tuples(text, delimiter: str) -> np.ndarray:
     list cells repeat (the same sources, the same institutions)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    encoded = pc.dictionary_encode(text)
+    encoded = pc.dictionary_encode(text, null_encoding="encode")
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     item: dict[str, str] = {}

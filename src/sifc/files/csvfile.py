@@ -332,10 +332,12 @@ def _read_columns(resource: Resource, data: bytes) -> RawTable | None:
     columns = {}
     for h in header:  # each column's pieces are joined and let go one column at a time: one copy at a time
         column = table.column(h)
-        columns[h] = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        pieces = column.num_chunks
+        columns[h] = column.chunk(0) if pieces == 1 else column.combine_chunks()
         table = table.drop_columns([h])
         del column
-        trim()  # the pieces, freed, go back to the system now, not after the last column
+        if pieces > 1:
+            trim()  # the pieces, freed, go back to the system now, not after the last column
     del table
     n = len(columns[header[0]])
     breaks = np.zeros(n, dtype=np.int64)  # line breaks inside each record's cells
