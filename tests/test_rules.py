@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, load_case, prepare
+from conftest import FIXTURES, ROOT, load_case, prepare
 from sifc.validate import validate
 
 INVALID = sorted((FIXTURES / "invalid").glob("*.json"))
@@ -69,7 +69,6 @@ def test_some_item_judges_each_row_as_the_row_by_row_definition_does():
     import pandas as pd
     from sifc.checks.rules import _some_item
     from sifc.files.package import open_package
-    from conftest import ROOT
     schema = open_package(ROOT).resource("progress").schema
     spec = {"rule": "some-item", "field": "source_ids", "column": "kind", "in": ["official", "news"]}
     sources = pd.DataFrame({"source_id": pd.array(["a", "b", "c", "d", "d", None, "e"], dtype="string"),

@@ -653,7 +653,7 @@ def _some_item(spec, schema, context):
     def passes(df):
         values = df[field]
         items = _items_series(values)
-        found = pd.Series(good.holds(items.where(items.notna(), None)).to_numpy(dtype=bool), index=items.index)
+        found = pd.Series(good.holds(items).to_numpy(dtype=bool), index=items.index)
         some = found.groupby(level=0).any().reindex(values.index, fill_value=False)
         missing = pd.Series([_is_missing(v) for v in values], index=values.index, dtype=bool)
         return some | missing
