@@ -24,6 +24,12 @@ def data_bytes(package: DataPackage) -> int:
     return sum(r.file.stat().st_size for r in package.resources.values() if r.file.is_file())
 
 
+def _left_out_cells(raw) -> set[str]:
+    """Every cell of a table's rows of the wrong width (their keys are still
+    there to be looked up, though shifted)."""
+    return {cell for row in raw.left_out or () for cell in row}
+
+
 def _frictionless_job(path, allow_remote):
     from .checks import frictionless_layer
     from .files.csvfile import read_raw
@@ -297,7 +303,6 @@ def _each_table(package, skip, checker, keep: dict):
     """The loop of `_table_by_table`: `keep` names what is kept of each table."""
     from .checks import arrow_layer
     from .memory import give_back
-    from .checks.arrow_layer import HARMLESS
     from .checks.pandera_layer import validate_frame
     from .tabletypes import read_tables
     file_level, arrow_found, pandera_found = [], [] if checker else None, [] if "pandera" not in skip else None
@@ -305,11 +310,11 @@ def _each_table(package, skip, checker, keep: dict):
     left_out: dict[str, set[str]] = {}
     for name, resource in package.resources.items():
         raws, frames, found = read_tables(package, [name], columnar=True)
-        if any(f.rule not in HARMLESS | {"type"} for f in found) or name not in frames:
+        if any(f.rule not in arrow_layer.HARMLESS | {"type"} for f in found) or name not in frames:
             return None  # a problem with the file itself: judged with the package whole
         raw, frame = raws[name], frames[name]
         if raw.left_out:
-            left_out[name] = {cell for row in raw.left_out for cell in row}
+            left_out[name] = _left_out_cells(raw)
         file_level += [f for f in found if f.rule != "type"]
         if checker is not None:
             try:
@@ -366,12 +371,12 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
     # Above a size threshold the frictionless layer's row checks run on
     # Arrow arrays in this process, on the tables read here (arrow_layer,
     # docs/engines.md); below it frictionless validates every row itself.
-    engine = None
+    engine, size = None, data_bytes(package)
     if "frictionless" not in skip:
         from .checks.arrow_layer import engine_for
-        engine = engine_for(data_bytes(package))
+        engine = engine_for(size)
     workers = [] if "gx" in skip else ["gx"]
-    if engine == "frictionless" and (not workers or data_bytes(package) > PARALLEL_FRICTIONLESS_BYTES):
+    if engine == "frictionless" and (not workers or size > PARALLEL_FRICTIONLESS_BYTES):
         workers.append("frictionless")
     pool = ProcessPoolExecutor(max_workers=len(workers), mp_context=multiprocessing.get_context("fork")) \
         if workers else None
@@ -382,13 +387,12 @@ def _run_layers(package, report, skip, allow_remote, docs_dir, left_out: dict) -
         futures["frictionless"] = pool.submit(_frictionless_job, str(package.root), allow_remote)
     try:
         from .checks.arrow_layer import large
-        if engine == "arrow" and "frictionless" not in workers and large(data_bytes(package)) \
+        if engine == "arrow" and "frictionless" not in workers and large(size) \
                 and _reported_table_by_table(package, report, skip, futures, docs_dir, left_out):
             return report
         from .tabletypes import read_tables  # after the fork: the GX worker need not wait for pandas
-        raws, frames, read_findings = read_tables(package, columnar=large(data_bytes(package)))
-        left_out.update({name: {cell for row in raw.left_out or () for cell in row}
-                         for name, raw in raws.items() if raw is not None and raw.left_out})
+        raws, frames, read_findings = read_tables(package, columnar=large(size))
+        left_out.update({name: _left_out_cells(raw) for name, raw in raws.items() if raw is not None and raw.left_out})
         file_level = [f for f in read_findings if f.rule != "type"]
         type_level = [f for f in read_findings if f.rule == "type"]
         report.add("frictionless", file_level + stats_findings(package))

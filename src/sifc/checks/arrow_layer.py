@@ -122,7 +122,8 @@ class TableByTable:
                 raise Ineligible(f"{f.file}: {f.rule}")
         resource = self.package.resources[name]
         table = _Table.prepare(self.fres[name], resource, raw)
-        table.key_fields |= {table.names.index(n) for n in self.referenced[name] if n in table.names}
+        looked_up = {table.names.index(n) for n in self.referenced[name] if n in table.names}
+        table.key_fields |= looked_up
         for _, target, _ in table.fks:
             if target not in ("", name) and target not in self.done:
                 raise Ineligible(f"{name}: a foreign key to {target!r}, which is not checked before it")
@@ -132,7 +133,7 @@ class TableByTable:
         out: list[Finding] = []
         for error in table.errors(tables):
             out.extend(_convert(error, resource, raw, resource.path))
-        table.release({table.names.index(n) for n in self.referenced[name] if n in table.names})
+        table.release(looked_up)
         self.done[name] = table
         return out
 

@@ -451,7 +451,7 @@ def _speaker_attended(spec, schema, context):
         return None
     keys = set(zip(*(participants[c] for c in PARTICIPATION)))
     return TableRule("speaker-attended", "person_id",
-                     lambda df: pd.Series([k in keys for k in zip(df["event_id"], df["person_id"], df["institution_id"])],
+                     lambda df: pd.Series([k in keys for k in zip(*(df[c] for c in PARTICIPATION))],
                                           index=df.index, dtype=bool),
                      lambda df, i: "this person is not a participant of this event for this institution")
 
